@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# No telemetry and no usage statistics, whichever way the tools are started.
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: install run test lint ui bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, demo data if landing is empty, materialise everything, print what was published
+run: install
+	$(BIN)/python -m dagster_project run $(if $(SCORING_DATE),--scoring-date $(SCORING_DATE))
+
+## test: install, lint, then the whole test suite
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check dagster_project tests benchmarks
+	$(BIN)/sqlfluff lint dbt/models --dialect duckdb --templater jinja --processes 1 --nocolor
+
+## ui: the Dagster UI (dagster dev) on this project, data in SCORING_DATA_DIR
+ui: install
+	$(BIN)/python -m dagster_project ui
+
+## bench: performance against raw DuckDB baselines measured in the same run
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) dbt/target dbt/logs .pytest_cache

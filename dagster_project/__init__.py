@@ -1,0 +1,1 @@
+"""Customer scoring and segmentation warehouse: the Dagster code location."""

@@ -1,0 +1,119 @@
+"""Where things live: every path a user or BI tool touches derives from one data directory.
+
+Read at run time (never at import time) so tests and users can point the project at
+another directory with `SCORING_DATA_DIR` without reloading code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DEMO_SOURCES_FILE = Path(__file__).resolve().parent / "demo_sources.yml"
+
+SOURCES = (
+    "transactions",
+    "interactions",
+    "crm_customers",
+    "crm_notes",
+    "campaigns",
+    "campaign_contacts",
+)
+WRITER_POOL = "duckdb_writer"
+TIMEZONE = "Europe/Paris"
+
+_DAGSTER_YAML = """\
+# Written by the scoring project: the instance config its runs rely on.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    # DuckDB allows one writer: every asset writing the warehouse is in the
+    # `duckdb_writer` pool, so at most one of them runs at a time, across runs.
+    default_limit: 1
+"""
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """The layout of the data directory (`SCORING_DATA_DIR`, default `./data`)."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def published_db(self) -> Path:
+        return self.published / "segments.duckdb"
+
+    @property
+    def published_parquet(self) -> Path:
+        return self.published / "parquet"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    def landing_for(self, source: str) -> Path:
+        return self.landing / source
+
+
+def data_dir(root: str | os.PathLike | None = None) -> DataDir:
+    """The data directory: `root` if given, else `SCORING_DATA_DIR`, else `./data`, absolute."""
+    chosen = root or os.environ.get("SCORING_DATA_DIR") or "data"
+    return DataDir(Path(chosen).expanduser().resolve())
+
+
+def sources_file() -> Path:
+    """The source mapping: `SCORING_SOURCES` if set, else the demo mapping shipped here."""
+    chosen = os.environ.get("SCORING_SOURCES")
+    return Path(chosen).expanduser().resolve() if chosen else DEMO_SOURCES_FILE
+
+
+def default_scoring_date() -> date:
+    """`SCORING_DATE` (YYYY-MM-DD) if set, else today."""
+    chosen = os.environ.get("SCORING_DATE")
+    if not chosen:
+        return date.today()
+    try:
+        return date.fromisoformat(chosen)
+    except ValueError:
+        raise SystemExit(f"SCORING_DATE={chosen!r} is not a date: use YYYY-MM-DD.") from None
+
+
+def prepare_dagster_home(data: DataDir) -> Path:
+    """Create `dagster_home/` with the project's instance config; point DAGSTER_HOME at it."""
+    home = data.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or config.read_text() != _DAGSTER_YAML:
+        config.write_text(_DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def use_installed_tools() -> None:
+    """Put this interpreter's scripts (dbt, dagster) first on PATH.
+
+    Running `.venv/bin/python -m dagster_project` does not activate the virtualenv, and
+    dagster-dbt finds `dbt` on PATH.
+    """
+    scripts = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")

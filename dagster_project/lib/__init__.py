@@ -1,0 +1,1 @@
+"""Pure helpers (no Dagster wiring): parsing, loading, checking, publishing."""

@@ -1,0 +1,167 @@
+"""Great Expectations suites (files in `expectations/`) validated against warehouse tables.
+
+GX 1.x has no working DuckDB data source, so each suite's rows are read from DuckDB into a
+DataFrame and validated by an ephemeral, analytics-free context. A suite is a GX 1.x suite
+JSON plus a `meta` block naming the asset it guards and the query that reads its rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import great_expectations as gx  # noqa: E402  (analytics must be off before import)
+from great_expectations.core import ExpectationSuite  # noqa: E402
+from great_expectations.expectations.expectation_configuration import (  # noqa: E402
+    ExpectationConfiguration,
+)
+
+PARAMETERS_FILE = "parameters.yml"
+
+
+@dataclass(frozen=True)
+class SuiteFile:
+    """One suite file: what it guards, how its rows are read, and its expectations."""
+
+    name: str
+    path: Path
+    asset: tuple[str, ...]
+    query: str
+    description: str
+    expectations: tuple[dict[str, Any], ...]
+
+    def sql(self, scoring_date: date) -> str:
+        return self.query.replace("{scoring_date}", scoring_date.isoformat())
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    severity: str  # critical | warning | info
+    success: bool
+    observed: Any = None
+    failing_sample: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+    def describe(self) -> str:
+        where = f" on {self.column}" if self.column else ""
+        detail = f"observed {self.observed!r}" if self.observed is not None else ""
+        if self.failing_sample:
+            detail += f"{'; ' if detail else ''}failing values e.g. {self.failing_sample[:5]!r}"
+        if self.error:
+            detail = f"could not run: {self.error}"
+        return f"{self.expectation}{where}: {detail}".rstrip(": ")
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    rows: int
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.failures if o.severity == "critical"]
+
+
+def load_parameters(directory: Path) -> dict[str, Any]:
+    """Tunable limits used by suites (`expectations/parameters.yml`)."""
+    path = directory / PARAMETERS_FILE
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+
+
+def load_suites(directory: Path) -> list[SuiteFile]:
+    """Every `*.json` suite in the folder, checked to be well formed."""
+    suites = []
+    for path in sorted(directory.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        meta = document.get("meta") or {}
+        missing = [k for k in ("asset", "query") if k not in meta]
+        if missing or not document.get("expectations"):
+            raise ValueError(f"{path}: a suite needs meta.asset, meta.query and expectations")
+        suites.append(
+            SuiteFile(
+                name=document["name"],
+                path=path,
+                asset=tuple(meta["asset"].split("/")),
+                query=meta["query"],
+                description=meta.get("description", ""),
+                expectations=tuple(document["expectations"]),
+            )
+        )
+    return suites
+
+
+def build_suite(suite: SuiteFile) -> ExpectationSuite:
+    """The GX suite; fails if any expectation in the file was not kept (GX can drop them)."""
+    gx_suite = ExpectationSuite(name=suite.name)
+    for raw in suite.expectations:
+        config = {k: v for k, v in raw.items() if k in ("type", "kwargs", "meta", "severity")}
+        try:
+            gx_suite.add_expectation_configuration(ExpectationConfiguration(**config))
+        except Exception as exc:  # GX raises several types for a bad expectation
+            raise ValueError(f"{suite.path}: expectation {raw.get('type')!r}: {exc}") from None
+    if len(gx_suite.expectations) != len(suite.expectations):
+        raise ValueError(
+            f"{suite.path}: {len(suite.expectations)} expectations in the file but "
+            f"{len(gx_suite.expectations)} loaded"
+        )
+    return gx_suite
+
+
+def validate(suite: SuiteFile, frame: Any, parameters: dict[str, Any]) -> SuiteOutcome:
+    """Validate a DataFrame against a suite; every expectation gets an outcome."""
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batch = (
+        context.data_sources.add_pandas(f"{suite.name}_source")
+        .add_dataframe_asset(suite.name)
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result = batch.validate(
+        build_suite(suite), expectation_parameters=parameters, result_format="SUMMARY"
+    )
+    outcomes = []
+    for item in result.results:
+        config = item.expectation_config
+        raised = item.exception_info.get("raised_exception") if item.exception_info else False
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=config.type,
+                column=config.kwargs.get("column"),
+                severity=str(getattr(config.severity, "value", config.severity) or "critical"),
+                success=bool(item.success) and not raised,
+                observed=_plain(item.result.get("observed_value")),
+                failing_sample=[
+                    _plain(v) for v in item.result.get("partial_unexpected_list") or []
+                ],
+                error=item.exception_info.get("exception_message") if raised else None,
+            )
+        )
+    return SuiteOutcome(suite.name, len(frame), outcomes)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly value for check metadata."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)

@@ -1,0 +1,91 @@
+"""Shared fixtures: real demo data, a real warehouse, real dbt, real Dagster runs.
+
+Everything is pinned (seed, customers, dates); nothing depends on today.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project import settings
+from dagster_project.demo_data import GenerationReport, generate
+
+SEED = 20261101
+CUSTOMERS = 600
+SCORING_DATE = date(2026, 11, 1)
+END_DATE = date(2026, 10, 31)
+
+
+@dataclass
+class PipelineRun:
+    layout: settings.DataDir
+    report: GenerationReport
+    result: dg.ExecuteInProcessResult
+    instance: dg.DagsterInstance
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No telemetry, the venv's dbt on PATH, and the dbt manifest built once."""
+    os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    os.environ.pop("SCORING_SOURCES", None)
+    settings.use_installed_tools()
+    home = tmp_path_factory.mktemp("dagster_home")
+    settings.prepare_dagster_home(settings.DataDir(home.parent / home.name))
+    os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
+    from dagster_project.defs.dbt_project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+
+
+def use_data_dir(path: Path) -> settings.DataDir:
+    """Point every resource at this data directory (resources read it at run time)."""
+    layout = settings.data_dir(path)
+    os.environ["SCORING_DATA_DIR"] = str(layout.root)
+    os.environ["SCORING_WAREHOUSE_PATH"] = str(layout.warehouse)
+    return layout
+
+
+def run_daily(
+    scoring_date: date, instance: dg.DagsterInstance | None = None, job: str = "daily_refresh"
+) -> dg.ExecuteInProcessResult:
+    """The daily job, in process, for one scoring date (the partition key)."""
+    from dagster_project.definitions import defs
+
+    return defs.get_job_def(job).execute_in_process(
+        partition_key=scoring_date.isoformat(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def make_demo_run(path: Path, dirty_rate: float = 0.0) -> PipelineRun:
+    layout = use_data_dir(path)
+    report = generate(
+        layout.landing, customers=CUSTOMERS, seed=SEED, end_date=END_DATE, dirty_rate=dirty_rate
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_daily(SCORING_DATE, instance)
+    return PipelineRun(layout, report, result, instance)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    """The whole pipeline once, on clean demo data, as of 2026-11-01."""
+    run = make_demo_run(tmp_path_factory.mktemp("demo"))
+    assert run.result.success, failure_text(run.result)
+    yield run
+
+
+def failure_text(result: dg.ExecuteInProcessResult) -> str:
+    from dagster_project.__main__ import failure_messages
+
+    return "\n".join(failure_messages(result))

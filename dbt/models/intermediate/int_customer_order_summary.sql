@@ -1,0 +1,26 @@
+-- Recency, frequency and monetary values per customer with at least one counted order
+-- before the scoring date (the RFM-scored population).
+with orders as (
+    select * from {{ ref('int_orders') }}
+    where is_counted
+),
+
+final as (
+    select
+        customer_id,
+        min(order_date) as first_order_date,
+        max(order_date) as last_order_date,
+        date_diff('day', max(order_date), {{ scoring_date() }}) as recency_days,
+        count(*) filter (
+            where order_date >= {{ window_start(var('rfm_lookback_days')) }}
+        ) as frequency,
+        coalesce(sum(net_amount) filter (
+            where order_date >= {{ window_start(var('rfm_lookback_days')) }}
+        ), 0) as monetary,
+        count(*) as orders_total,
+        sum(net_amount) as net_revenue_total
+    from orders
+    group by customer_id
+)
+
+select * from final

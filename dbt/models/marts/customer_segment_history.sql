@@ -1,0 +1,31 @@
+-- One row per customer per scoring date, appended: running for a new date adds its rows,
+-- re-running a date replaces that date's rows only, so earlier dates are kept.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['scoring_date', 'customer_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with scores as (
+    select * from {{ ref('customer_scores') }}
+),
+
+final as (
+    select
+        scoring_date,
+        customer_id,
+        segment,
+        value_tier,
+        lifecycle_stage,
+        r_score,
+        f_score,
+        m_score,
+        rfm_cell,
+        score_0_100
+    from scores
+)
+
+select * from final

@@ -1,0 +1,145 @@
+"""Command line: `python -m dagster_project run|prepare|ui`.
+
+`run` is what `make run` calls: demo data if the landing folder is empty, every asset
+materialised for one scoring date, then the published segments printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date, timedelta
+
+from . import settings
+
+
+def prepare() -> settings.DataDir:
+    """Data directory, Dagster instance config and dbt manifest, ready for a run or the UI."""
+    settings.use_installed_tools()
+    layout = settings.data_dir()
+    os.environ["SCORING_DATA_DIR"] = str(layout.root)
+    os.environ["SCORING_WAREHOUSE_PATH"] = str(layout.warehouse)
+    settings.prepare_dagster_home(layout)
+    from .defs.dbt_project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+    return layout
+
+
+def landing_is_empty(layout: settings.DataDir) -> bool:
+    return not layout.landing.exists() or not any(p.is_file() for p in layout.landing.rglob("*"))
+
+
+def run(scoring_date: date, demo_customers: int) -> int:
+    layout = prepare()
+    if landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
+        from .demo_data import generate
+
+        print(
+            f"No landing files: generating demo data for {demo_customers} customers "
+            f"up to {scoring_date - timedelta(days=1)} in {layout.landing}"
+        )
+        generate(
+            layout.landing, customers=demo_customers, end_date=scoring_date - timedelta(days=1)
+        )
+
+    import dagster as dg
+
+    from .definitions import defs
+
+    print(f"Scoring as of {scoring_date} with data in {layout.root}")
+    result = defs.get_job_def("daily_refresh").execute_in_process(
+        partition_key=scoring_date.isoformat(),
+        instance=dg.DagsterInstance.get(),
+        raise_on_error=False,
+        # The summary below is the user's first line of help, not Dagster's tracebacks.
+        run_config={
+            "loggers": {
+                "console": {
+                    "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
+                }
+            }
+        },
+    )
+    if not result.success:
+        print("\nThe run failed; the published tables were not changed.", file=sys.stderr)
+        for message in failure_messages(result):
+            print(f"  - {message}", file=sys.stderr)
+        print("Details: `make ui`, then Runs.", file=sys.stderr)
+        return 1
+    print_published(layout)
+    return 0
+
+
+def failure_messages(result) -> list[str]:
+    """What a user needs from a failed run: failed steps and failed checks, in words."""
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            error = data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
+            text = (data.user_failure_data and data.user_failure_data.description) or (
+                error.message.strip() if error else event.message
+            )
+            messages.append(f"{event.step_key}: {text}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity.value == "ERROR":
+                failures = evaluation.metadata.get("failures")
+                detail = failures.value if failures else evaluation.description
+                messages.append(
+                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
+                    f"failed:\n{detail}"
+                )
+    return messages
+
+
+def print_published(layout: settings.DataDir) -> None:
+    from .lib.publisher import read_segment_table
+
+    rows = read_segment_table(layout.published_db)
+    print(f"\nPublished {layout.published_db}")
+    print(f"{'segment':<22}{'customers':>10}{'share':>9}{'avg monetary':>15}")
+    for segment, customers, share, avg_monetary in rows:
+        monetary = f"{avg_monetary:,.2f}" if avg_monetary is not None else "-"
+        print(f"{segment:<22}{customers:>10}{share:>9.1%}{monetary:>15}")
+    print(f"{'total':<22}{sum(r[1] for r in rows):>10}")
+
+
+def ui() -> None:
+    prepare()
+    os.execvp("dagster", ["dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml")])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dagster_project", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="materialise every asset for one scoring date")
+    run_parser.add_argument(
+        "--scoring-date",
+        type=date.fromisoformat,
+        help="YYYY-MM-DD (default: SCORING_DATE, else today)",
+    )
+    run_parser.add_argument(
+        "--demo-customers",
+        type=int,
+        default=int(os.environ.get("SCORING_DEMO_CUSTOMERS", "10000")),
+        help="customers in generated demo data (only if landing is empty)",
+    )
+    commands.add_parser("prepare", help="prepare the dbt manifest and the Dagster instance")
+    commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.scoring_date or settings.default_scoring_date(), args.demo_customers)
+    if args.command == "prepare":
+        prepare()
+        return 0
+    ui()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""The code location: each module under `defs/` declares its own definitions."""
+
+import dagster as dg
+
+from .defs import automation, ingestion, publication, quality, scoring
+from .defs.resources import build_resources
+
+defs = dg.Definitions.merge(
+    ingestion.defs,
+    scoring.defs,
+    quality.defs,
+    publication.defs,
+    automation.defs,
+    dg.Definitions(resources=build_resources()),
+)

@@ -1,0 +1,119 @@
+"""Jobs, schedules and sensors that keep the segmentation fresh.
+
+- daily_refresh (06:00 Europe/Paris): everything, as of today's scoring date.
+- hourly_behaviour_refresh: interactions, then behavioural and composite scores onwards.
+- landing_files_sensor: a new or changed landing file starts daily_refresh for today.
+- run_failure_recorder: every failed run is appended to logs/run_failures.jsonl in the data
+  directory, and posted to SCORING_FAILURE_WEBHOOK_URL when that variable is set.
+"""
+
+import hashlib
+import json
+import os
+import urllib.request
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from .. import settings
+from ..lib.loader import list_files
+from ..lib.sources import MappingError, load_mapping
+from .partitions import scoring_dates
+
+daily_refresh = dg.define_asset_job(
+    "daily_refresh",
+    selection=dg.AssetSelection.all(),
+    partitions_def=scoring_dates,
+    description="Load every landing source, build all scores, check them, publish them.",
+)
+
+hourly_behaviour_refresh = dg.define_asset_job(
+    "hourly_behaviour_refresh",
+    selection=dg.AssetSelection.assets(["raw", "interactions"])
+    | dg.AssetSelection.assets(["staging", "stg_interactions"]).downstream(),
+    partitions_def=scoring_dates,
+    description="Reload interactions; refresh behavioural and composite scores; publish.",
+)
+
+
+@dg.schedule(
+    job=daily_refresh,
+    cron_schedule="0 6 * * *",
+    execution_timezone=settings.TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
+    """Scores as of today (data up to yesterday), every morning at 06:00 Paris time."""
+    scoring_date = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=f"daily-{scoring_date}", partition_key=scoring_date)
+
+
+@dg.schedule(
+    job=hourly_behaviour_refresh,
+    cron_schedule="15 * * * *",
+    execution_timezone=settings.TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def hourly_behaviour_schedule(context: dg.ScheduleEvaluationContext):
+    """Fresh behavioural scores during the day, still as of today's scoring date."""
+    scoring_date = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(partition_key=scoring_date)
+
+
+def landing_fingerprint() -> str:
+    """Names, sizes and modification times of every file the source mapping declares."""
+    root = settings.data_dir().root
+    digest = hashlib.sha256()
+    for config in load_mapping(settings.sources_file()).values():
+        for _spec, path in list_files(config, root):
+            stat = os.stat(path)
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+@dg.sensor(
+    job=daily_refresh,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def landing_files_sensor(context: dg.SensorEvaluationContext):
+    """Starts daily_refresh for today when landing files appear or change."""
+    try:
+        fingerprint = landing_fingerprint()
+    except MappingError as exc:
+        return dg.SkipReason(f"Source mapping error: {exc}")
+    if fingerprint == context.cursor:
+        return dg.SkipReason("No new or changed landing file.")
+    context.update_cursor(fingerprint)
+    today = datetime.now(ZoneInfo(settings.TIMEZONE)).date().isoformat()
+    return dg.RunRequest(run_key=fingerprint, partition_key=today)
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
+def run_failure_recorder(context: dg.RunFailureSensorContext):
+    """Keeps a log of failed runs; posts it to a webhook when one is configured."""
+    record = {
+        "run_id": context.dagster_run.run_id,
+        "job": context.dagster_run.job_name,
+        "partition": context.dagster_run.tags.get("dagster/partition"),
+        "failed_at": datetime.now(UTC).isoformat(),
+        "message": context.failure_event.message,
+    }
+    log = settings.data_dir().root / "logs" / "run_failures.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+    url = os.environ.get("SCORING_FAILURE_WEBHOOK_URL")
+    if url:
+        request = urllib.request.Request(
+            url, data=json.dumps(record).encode(), headers={"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
+
+defs = dg.Definitions(
+    jobs=[daily_refresh, hourly_behaviour_refresh],
+    schedules=[daily_refresh_schedule, hourly_behaviour_schedule],
+    sensors=[landing_files_sensor, run_failure_recorder],
+)

@@ -1,0 +1,13 @@
+"""Scoring dates as daily partitions: the partition key is the dbt `scoring_date`.
+
+A partition's scores use only facts strictly before its date, so today's partition
+exists (end_offset=1) and scores everything up to yesterday.
+"""
+
+import dagster as dg
+
+from ..settings import TIMEZONE
+
+scoring_dates = dg.DailyPartitionsDefinition(
+    start_date="2020-01-01", timezone=TIMEZONE, end_offset=1
+)

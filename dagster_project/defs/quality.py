@@ -1,0 +1,120 @@
+"""Great Expectations suites as blocking asset checks on the tables they guard.
+
+A failing `critical` expectation fails the check with ERROR severity, which stops every
+downstream asset of the run (publication included); `warning` expectations are reported
+but do not block. Each check always emits a result, with what failed and sample values.
+"""
+
+from datetime import date
+
+import dagster as dg
+
+from .. import settings
+from ..lib import expectations
+from ..lib.canonical import EVENT_TYPES
+from .partitions import scoring_dates
+from .resources import Warehouse
+
+PARTITIONED_PREFIXES = ("staging", "intermediate", "marts", "scoring_rules")
+
+
+def scoring_date_of(context: dg.AssetCheckExecutionContext) -> date:
+    """The run's scoring date: its partition, else SCORING_DATE, else today."""
+    key = context.run.tags.get("dagster/partition")
+    return date.fromisoformat(key) if key else settings.default_scoring_date()
+
+
+def suite_parameters(con, scoring_date: date) -> dict:
+    """Values that suites refer to as {"$PARAMETER": name}."""
+    parameters = expectations.load_parameters(settings.EXPECTATIONS_DIR)
+    parameters["scoring_date"] = scoring_date.isoformat()
+    parameters["event_types"] = list(EVENT_TYPES)
+    rules = (
+        con.execute(
+            "select list(segment), list(distinct value_tier) from scoring_rules.segment_definitions"
+        ).fetchone()
+        if _exists(con, "scoring_rules", "segment_definitions")
+        else (None, None)
+    )
+    parameters["segments"], parameters["value_tiers"] = rules
+    if _exists(con, "intermediate", "int_customers"):
+        parameters["resolved_customers"] = con.execute(
+            "select count(*) from intermediate.int_customers"
+        ).fetchone()[0]
+    return parameters
+
+
+def _exists(con, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _check_for(suite: expectations.SuiteFile) -> dg.AssetChecksDefinition:
+    partitioned = suite.asset[0] in PARTITIONED_PREFIXES
+
+    @dg.asset_check(
+        asset=dg.AssetKey(list(suite.asset)),
+        name=f"gx_{suite.name}",
+        description=f"Great Expectations suite {suite.path.name}: {suite.description}",
+        blocking=True,
+        pool=settings.WRITER_POOL,
+        partitions_def=scoring_dates if partitioned else None,
+        metadata={"suite_file": str(suite.path.relative_to(settings.PROJECT_ROOT))},
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        scoring_date = scoring_date_of(context)
+        with warehouse.connect(read_only=True) as con:
+            parameters = suite_parameters(con, scoring_date)
+            frame = con.execute(suite.sql(scoring_date)).df()
+        outcome = expectations.validate(suite, frame, parameters)
+        return check_result(outcome)
+
+    return _check
+
+
+def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
+    """ERROR if a critical expectation failed, WARN if only warnings failed."""
+    failures = outcome.failures
+    blocking = outcome.blocking_failures
+    severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
+    lines = [f"{o.severity}: {o.describe()}" for o in failures]
+    return dg.AssetCheckResult(
+        passed=not failures,
+        severity=severity,
+        description=(
+            f"{len(failures)} of {len(outcome.outcomes)} expectations failed on {outcome.rows} rows"
+            if failures
+            else None
+        ),
+        metadata={
+            "rows_checked": outcome.rows,
+            "expectations": len(outcome.outcomes),
+            "failed": len(failures),
+            "failed_blocking": len(blocking),
+            "failures": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines) or "none"),
+            "results": dg.MetadataValue.json(
+                [
+                    {
+                        "expectation": o.expectation,
+                        "column": o.column,
+                        "severity": o.severity,
+                        "success": o.success,
+                        "observed": o.observed,
+                        "failing_sample": o.failing_sample[:5],
+                        "error": o.error,
+                    }
+                    for o in outcome.outcomes
+                ]
+            ),
+        },
+    )
+
+
+suite_checks = [_check_for(s) for s in expectations.load_suites(settings.EXPECTATIONS_DIR)]
+
+defs = dg.Definitions(asset_checks=suite_checks)

@@ -29,7 +29,7 @@ test: install lint
 
 lint: install
 	$(BIN)/ruff check dagster_project tests benchmarks
-	$(BIN)/sqlfluff lint dbt/models --dialect duckdb --templater jinja --processes 1 --nocolor
+	$(BIN)/sqlfluff lint dbt/models --processes 1 --nocolor
 
 ## ui: the Dagster UI (dagster dev) on this project, data in SCORING_DATA_DIR
 ui: install

@@ -7,6 +7,7 @@ materialised for one scoring date, then the published segments printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from datetime import date, timedelta
@@ -49,26 +50,31 @@ def run(scoring_date: date, demo_customers: int) -> int:
     from .definitions import defs
 
     print(f"Scoring as of {scoring_date} with data in {layout.root}")
-    result = defs.get_job_def("daily_refresh").execute_in_process(
-        partition_key=scoring_date.isoformat(),
-        instance=dg.DagsterInstance.get(),
-        raise_on_error=False,
-        # The summary below is the user's first line of help, not Dagster's tracebacks.
-        run_config={
-            "loggers": {
-                "console": {
-                    "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
+    # dbt's and the steps' own output go to a log file; the terminal gets the summary.
+    log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        result = defs.get_job_def("daily_refresh").execute_in_process(
+            partition_key=scoring_date.isoformat(),
+            instance=dg.DagsterInstance.get(),
+            raise_on_error=False,
+            # The summary below is the user's first line of help, not Dagster's tracebacks.
+            run_config={
+                "loggers": {
+                    "console": {
+                        "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
+                    }
                 }
-            }
-        },
-    )
+            },
+        )
     if not result.success:
         print("\nThe run failed; the published tables were not changed.", file=sys.stderr)
         for message in failure_messages(result):
             print(f"  - {message}", file=sys.stderr)
-        print("Details: `make ui`, then Runs.", file=sys.stderr)
+        print(f"Details: {log_path}, or `make ui`, then Runs.", file=sys.stderr)
         return 1
     print_published(layout)
+    print(f"dbt and step output: {log_path}")
     return 0
 
 

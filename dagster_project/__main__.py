@@ -54,7 +54,7 @@ def run(scoring_date: date, demo_customers: int) -> int:
     log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = defs.get_job_def("daily_refresh").execute_in_process(
+        result = defs.resolve_job_def("daily_refresh").execute_in_process(
             partition_key=scoring_date.isoformat(),
             instance=dg.DagsterInstance.get(),
             raise_on_error=False,

@@ -11,6 +11,13 @@ from ..lib.loader import SourceLoad, load_source
 from ..lib.sources import MappingError, load_mapping
 from .resources import Warehouse
 
+# The score each optional source feeds: null for every customer while the source is absent.
+SCORE_NEEDING = {
+    "interactions": "behavioural_score",
+    "crm_customers": "fit_score",
+    "crm_notes": "crm_signal_score",
+}
+
 
 def _metadata(result: SourceLoad) -> dict[str, dg.MetadataValue]:
     loaded = [f for f in result.files if f.status in ("loaded", "reloaded")]
@@ -28,6 +35,9 @@ def _metadata(result: SourceLoad) -> dict[str, dg.MetadataValue]:
     )
     return {
         "source_absent": dg.MetadataValue.bool(result.absent),
+        "null_scores": dg.MetadataValue.text(
+            SCORE_NEEDING.get(result.source, "none") if result.absent else "none"
+        ),
         "files_seen": dg.MetadataValue.int(len(result.files)),
         "files_loaded": dg.MetadataValue.int(len(loaded)),
         "files_removed": dg.MetadataValue.text(", ".join(result.removed_files) or "none"),
@@ -66,7 +76,8 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         if result.absent:
             context.log.warning(
-                f"Source '{name}' has no file: the scores that need it will be null."
+                f"Source '{name}' has no file: {SCORE_NEEDING.get(name, 'no score')} will be "
+                "null and the composite score re-weights over the other components."
             )
         unbalanced = [f.path for f in result.files if not f.balanced]
         if unbalanced:  # a bug, never a data problem: fail loudly

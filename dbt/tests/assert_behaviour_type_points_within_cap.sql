@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_customer_behaviour_by_type'}}}) }}
 -- Each event type's capped points stay within [-cap, cap] of seed behaviour_points and
 -- keep the sign of the type's points (a negative type never adds points).
 select

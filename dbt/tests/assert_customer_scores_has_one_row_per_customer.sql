@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'customer_scores'}}}) }}
 -- customer_scores holds every customer of int_customers exactly once, and nobody else.
 -- Returns the offending customers, plus one row when the two row counts differ.
 with customers as (

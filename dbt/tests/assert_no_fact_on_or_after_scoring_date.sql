@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'customer_scores'}}}) }}
 -- Scores are as of the scoring date: no order, event or note on or after it may be used.
 select 'int_orders' as model, order_id as row_key, order_date as fact_date
 from {{ ref('int_orders') }}

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'customer_segment_history'}}}) }}
 -- For the scoring date just built, customer_segment_history holds exactly the customers of
 -- customer_scores, with the same segment and score. A row left over from an earlier run
 -- of the same date (e.g. a guest since matched to a CRM customer) is returned.

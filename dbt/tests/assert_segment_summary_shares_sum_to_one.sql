@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'segment_summary'}}}) }}
 -- When there are customers, the segment shares of segment_summary add up to 1 (each share
 -- is rounded to 4 decimals, so allow 0.001) and its customers add up to customer_scores.
 with summary as (

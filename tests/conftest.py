@@ -60,7 +60,7 @@ def run_daily(
     """The daily job, in process, for one scoring date (the partition key)."""
     from dagster_project.definitions import defs
 
-    return defs.get_job_def(job).execute_in_process(
+    return defs.resolve_job_def(job).execute_in_process(
         partition_key=scoring_date.isoformat(),
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

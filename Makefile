@@ -27,9 +27,13 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest
 
+## lint: ruff on Python, sqlfluff (dbt templater, scratch warehouse) on the dbt models
 lint: install
 	$(BIN)/ruff check dagster_project tests benchmarks
-	$(BIN)/sqlfluff lint dbt/models --processes 1 --nocolor
+	$(BIN)/ruff format --check dagster_project tests benchmarks
+	mkdir -p dbt/target
+	SCORING_WAREHOUSE_PATH=$(CURDIR)/dbt/target/lint.duckdb \
+		$(BIN)/sqlfluff lint dbt/models --processes 2 --nocolor
 
 ## ui: the Dagster UI (dagster dev) on this project, data in SCORING_DATA_DIR
 ui: install

@@ -53,9 +53,9 @@ def rfm(landing: Path, scoring_date: date) -> pd.DataFrame:
     window = orders[orders.day >= scoring_date - timedelta(days=LOOKBACK_DAYS)]
     per_customer = pd.DataFrame(
         {
-            "recency_days": orders.groupby("customer_id").day.max().map(
-                lambda d: (scoring_date - d).days
-            ),
+            "recency_days": orders.groupby("customer_id")
+            .day.max()
+            .map(lambda d: (scoring_date - d).days),
             "frequency": window.groupby("customer_id").size(),
             "monetary": window.groupby("customer_id").net.sum(),
         }

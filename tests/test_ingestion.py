@@ -94,12 +94,39 @@ def test_french_till_export_lands_with_utc_times_and_decimal_commas(tmp_path: Pa
         "status, channel from raw.transactions order by order_line",
     )
     assert loaded == [
-        ("T0001", 2, "C000001", datetime(2026, 10, 3, 8, 15), Decimal(2), Decimal("49.9"),
-         Decimal(0), "completed", "store"),
-        ("T0001", 3, "C000001", datetime(2026, 10, 3, 8, 15), Decimal(1), Decimal(25),
-         Decimal("2.5"), "completed", "store"),
-        ("T0002", 4, "Marie.Dupont@Example.fr", datetime(2026, 10, 4, 16, 40), Decimal(1),
-         Decimal("49.9"), Decimal(0), "returned", "store"),
+        (
+            "T0001",
+            2,
+            "C000001",
+            datetime(2026, 10, 3, 8, 15),
+            Decimal(2),
+            Decimal("49.9"),
+            Decimal(0),
+            "completed",
+            "store",
+        ),
+        (
+            "T0001",
+            3,
+            "C000001",
+            datetime(2026, 10, 3, 8, 15),
+            Decimal(1),
+            Decimal(25),
+            Decimal("2.5"),
+            "completed",
+            "store",
+        ),
+        (
+            "T0002",
+            4,
+            "Marie.Dupont@Example.fr",
+            datetime(2026, 10, 4, 16, 40),
+            Decimal(1),
+            Decimal("49.9"),
+            Decimal(0),
+            "returned",
+            "store",
+        ),
     ]
 
 
@@ -125,8 +152,13 @@ def test_parquet_and_jsonl_interactions(tmp_path: Path) -> None:
         )
     events = [
         {"id": "m1", "contact": "c000002", "at": "2026-10-02 08:00:00", "type": "email_open"},
-        {"id": "m2", "contact": "C000002", "at": "2026-10-02 08:01:00", "type": "email_click",
-         "campaign": "K001"},
+        {
+            "id": "m2",
+            "contact": "C000002",
+            "at": "2026-10-02 08:01:00",
+            "type": "email_click",
+            "campaign": "K001",
+        },
     ]
     lines = [json.dumps(e) for e in events] + ["{not json"]
     write(tmp_path / "landing/mail/events.jsonl", "\n".join(lines) + "\n")
@@ -234,7 +266,10 @@ def test_each_fault_lands_in_quarantine_with_its_reason(tmp_path: Path) -> None:
     (file,) = result.files
 
     assert (file.rows_read, file.rows_loaded, file.rows_quarantined, file.rows_duplicate) == (
-        11, 2, 8, 1
+        11,
+        2,
+        8,
+        1,
     )
     assert file.balanced
     assert rows(tmp_path, "select order_id, _line_number from raw.transactions order by 1") == [
@@ -281,8 +316,10 @@ def test_loading_the_same_file_twice_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_changed_file_replaces_its_rows_and_removed_file_is_reported(tmp_path: Path) -> None:
-    path = write(tmp_path / "landing/transactions/a.csv", GOOD + GOOD.splitlines()[1].replace(
-        "O1,", "O2,") + "\n")
+    path = write(
+        tmp_path / "landing/transactions/a.csv",
+        GOOD + GOOD.splitlines()[1].replace("O1,", "O2,") + "\n",
+    )
     write(tmp_path / "landing/transactions/b.csv", GOOD.replace("O1,", "O3,"))
     sources = mapping(tmp_path, DEMO_MAPPING)
     load(tmp_path, sources)

@@ -80,7 +80,9 @@ def test_a_hand_computed_customer(demo_run: PipelineRun) -> None:
     crm = pd.read_csv(demo_run.layout.landing / "crm_customers" / "crm_customers.csv")
     email = crm.loc[crm.customer_id == customer, "email"].item()
     # Purchases refer to the customer by id or by e-mail, in any case.
-    lines = lines[lines.customer_ref.str.strip().str.lower().isin([customer.lower(), email.lower()])]
+    lines = lines[
+        lines.customer_ref.str.strip().str.lower().isin([customer.lower(), email.lower()])
+    ]
     lines["day"] = pd.to_datetime(lines.order_ts).dt.date
     lines["net"] = (lines.quantity * lines.unit_price - lines.discount) * lines.status.map(
         {"completed": 1, "returned": -1, "cancelled": 0}

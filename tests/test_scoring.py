@@ -89,8 +89,12 @@ def test_migrations_follow_each_customer_between_dates(two_dates: TwoDates) -> N
     after = history[history.scoring_date.dt.date == LATER].set_index("customer_id").segment
     moves = pd.concat([before.rename("from_segment"), after.rename("to_segment")], axis=1)
     expected = (
-        moves.fillna("(none)").value_counts().rename("customers").reset_index()
-        .sort_values(["from_segment", "to_segment"]).reset_index(drop=True)
+        moves.fillna("(none)")
+        .value_counts()
+        .rename("customers")
+        .reset_index()
+        .sort_values(["from_segment", "to_segment"])
+        .reset_index(drop=True)
     )
     actual = read(
         two_dates.layout,
@@ -137,9 +141,11 @@ def behavioural_reference(landing: Path, scoring_date: date) -> pd.Series:
 
 def test_behavioural_score_matches_the_grid_and_decay(two_dates: TwoDates) -> None:
     expected = behavioural_reference(two_dates.layout.landing, LATER)
-    actual = read(
-        two_dates.layout, "select customer_id, behavioural_score from marts.customer_scores"
-    ).set_index("customer_id").behavioural_score
+    actual = (
+        read(two_dates.layout, "select customer_id, behavioural_score from marts.customer_scores")
+        .set_index("customer_id")
+        .behavioural_score
+    )
     assert (actual > 0).sum() > 50
     joined = pd.concat([actual, expected.rename("expected")], axis=1).fillna({"expected": 0})
     assert joined.behavioural_score.notna().all()
@@ -178,8 +184,7 @@ def test_only_transactions_still_gives_rfm_and_nulls_the_rest(
     generate(layout.landing, customers=200, seed=SEED, end_date=END_DATE)
     mapping = tmp_path / "sources.yml"
     mapping.write_text(
-        "sources:\n  transactions:\n    inputs:\n"
-        "      - path: landing/transactions/*.csv\n"
+        "sources:\n  transactions:\n    inputs:\n      - path: landing/transactions/*.csv\n"
     )
     monkeypatch.setenv("SCORING_SOURCES", str(mapping))
     instance = dg.DagsterInstance.ephemeral()

@@ -3,7 +3,8 @@
 -- in magnitude by its cap. Anonymous events (no resolvable customer) are not scored.
 with events as (
     select * from {{ ref('stg_interactions') }}
-    where event_date < {{ scoring_date() }}
+    where
+        event_date < {{ scoring_date() }}
         and event_date >= {{ window_start(var('behaviour_lookback_days')) }}
 ),
 
@@ -28,7 +29,11 @@ decayed as (
 ),
 
 per_type as (
-    select customer_id, event_type, count(*) as events, sum(decayed_points) as decayed_points
+    select
+        customer_id,
+        event_type,
+        count(*) as events,
+        sum(decayed_points) as decayed_points
     from decayed
     group by customer_id, event_type
 ),

@@ -37,7 +37,9 @@ final as (
         (rules.operator = 'equals' and lower(attributes.attribute_value) = lower(rules.value))
         or (
             rules.operator = 'in'
-            and list_contains(string_split(lower(rules.value), '|'), lower(attributes.attribute_value))
+            and list_contains(
+                string_split(lower(rules.value), '|'), lower(attributes.attribute_value)
+            )
         )
         or (
             rules.operator = 'between'

@@ -7,25 +7,40 @@ with crm as (
 ),
 
 transactions as (
-    select customer_ref_key, order_date as seen_date from {{ ref('stg_transactions') }}
+    select
+        customer_ref_key,
+        order_date as seen_date
+    from {{ ref('stg_transactions') }}
 ),
 
 notes as (
-    select customer_ref_key, note_date as seen_date from {{ ref('stg_crm_notes') }}
+    select
+        customer_ref_key,
+        note_date as seen_date
+    from {{ ref('stg_crm_notes') }}
 ),
 
 contacts as (
-    select customer_ref_key, cast(contacted_at as date) as seen_date
+    select
+        customer_ref_key,
+        cast(contacted_at as date) as seen_date
     from {{ ref('stg_campaign_contacts') }}
 ),
 
 crm_ids as (
-    select customer_id_key as customer_ref_key, customer_id, 'crm_id' as match_type, 1 as priority
+    select
+        customer_id_key as customer_ref_key,
+        customer_id,
+        'crm_id' as match_type,
+        1 as priority
     from crm
 ),
 
 crm_emails as (
-    select email as customer_ref_key, min(customer_id) as customer_id, 'crm_email' as match_type,
+    select
+        email as customer_ref_key,
+        min(customer_id) as customer_id,
+        'crm_email' as match_type,
         2 as priority
     from crm
     where email is not null
@@ -33,27 +48,32 @@ crm_emails as (
 ),
 
 references_seen as (
-    select customer_ref_key, min(seen_date) as first_seen_date
+    select
+        customer_ref_key,
+        min(seen_date) as first_seen_date
     from (
         select * from transactions
         union all
         select * from notes
         union all
         select * from contacts
-    )
+    ) as seen
     where seen_date < {{ scoring_date() }} and customer_ref_key is not null
     group by customer_ref_key
 ),
 
 guests as (
     select
-        customer_ref_key,
-        'guest:' || customer_ref_key as customer_id,
+        references_seen.customer_ref_key,
+        'guest:' || references_seen.customer_ref_key as customer_id,
         'guest' as match_type,
         3 as priority
     from references_seen
-    where customer_ref_key not in (select customer_ref_key from crm_ids)
-        and customer_ref_key not in (select customer_ref_key from crm_emails)
+    where
+        references_seen.customer_ref_key not in (select crm_ids.customer_ref_key from crm_ids)
+        and references_seen.customer_ref_key not in (
+            select crm_emails.customer_ref_key from crm_emails
+        )
 ),
 
 candidates as (
@@ -65,7 +85,10 @@ candidates as (
 ),
 
 final as (
-    select customer_ref_key, customer_id, match_type
+    select
+        customer_ref_key,
+        customer_id,
+        match_type
     from candidates
     qualify row_number() over (partition by customer_ref_key order by priority, customer_id) = 1
 )

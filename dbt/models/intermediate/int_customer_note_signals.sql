@@ -3,7 +3,8 @@
 -- and "MECONTENT" both match "mecontent". Points decay with the note's age.
 with notes as (
     select * from {{ ref('stg_crm_notes') }}
-    where note_date < {{ scoring_date() }}
+    where
+        note_date < {{ scoring_date() }}
         and note_date >= {{ window_start(var('crm_lookback_days')) }}
 ),
 

@@ -11,7 +11,9 @@ identities as (
 ),
 
 resolved as (
-    select lines.*, identities.customer_id
+    select
+        lines.*,
+        identities.customer_id
     from lines
     inner join identities on lines.customer_ref_key = identities.customer_ref_key
 ),

@@ -2,7 +2,8 @@
 -- the composite 0-100 score with the reasons behind it, and the lifecycle stage.
 -- A component whose source is absent is null and the composite re-weights over the rest.
 {%- set lookback = var('rfm_lookback_days') -%}
-{%- set lookback_words = 'in the last ' ~ lookback ~ ' days' if lookback is not none else 'in all history' %}
+{%- set lookback_words =
+    'in the last ' ~ lookback ~ ' days' if lookback is not none else 'in all history' %}
 
 with customers as (
     select * from {{ ref('int_customers') }}
@@ -55,13 +56,17 @@ weights as (
 ),
 
 behaviour as (
-    select customer_id, {{ clamp('sum(type_points)') }} as behavioural_score
+    select
+        customer_id,
+        {{ clamp('sum(type_points)') }} as behavioural_score
     from behaviour_by_type
     group by customer_id
 ),
 
 fit as (
-    select customer_id, {{ clamp('sum(points)') }} as fit_score
+    select
+        customer_id,
+        {{ clamp('sum(points)') }} as fit_score
     from fit_by_rule
     group by customer_id
 ),
@@ -85,31 +90,35 @@ factors as (
     union all
     select
         rfm.customer_id,
-        weights.rfm * (rfm.f_score - 1) / 12 * 100,
-        rfm.frequency || ' orders {{ lookback_words }} (F=' || rfm.f_score || ')'
+        weights.rfm * (rfm.f_score - 1) / 12 * 100 as contribution,
+        rfm.frequency || ' orders {{ lookback_words }} (F=' || rfm.f_score || ')' as reason
     from rfm cross join weights
     union all
     select
         rfm.customer_id,
-        weights.rfm * (rfm.m_score - 1) / 12 * 100,
+        weights.rfm * (rfm.m_score - 1) / 12 * 100 as contribution,
         'spent ' || cast(round(rfm.monetary) as bigint) || ' {{ lookback_words }} (M='
-        || rfm.m_score || ')'
+        || rfm.m_score || ')' as reason
     from rfm cross join weights
     union all
     select
         behaviour_by_type.customer_id,
-        weights.behaviour * behaviour_by_type.type_points,
+        weights.behaviour * behaviour_by_type.type_points as contribution,
         behaviour_by_type.events || ' ' || behaviour_by_type.reason_label
-        || ' in the last {{ var("behaviour_lookback_days") }} days'
+        || ' in the last {{ var("behaviour_lookback_days") }} days' as reason
     from behaviour_by_type cross join weights
     union all
-    select fit_by_rule.customer_id, weights.fit * fit_by_rule.points, fit_by_rule.description
+    select
+        fit_by_rule.customer_id,
+        weights.fit * fit_by_rule.points as contribution,
+        fit_by_rule.description as reason
     from fit_by_rule cross join weights
     union all
     select
         note_signals.customer_id,
-        weights.crm * note_signals.decayed_points,
+        weights.crm * note_signals.decayed_points as contribution,
         note_signals.reason_label || ' on ' || strftime(note_signals.latest_note_date, '%Y-%m-%d')
+            as reason
     from note_signals cross join weights
 ),
 
@@ -178,7 +187,8 @@ final as (
         case
             when order_summary.customer_id is null then 'prospect'
             when order_summary.recency_days >= {{ var('churn_days') }} then 'churned'
-            when date_diff('day', order_summary.first_order_date, {{ scoring_date() }})
+            when
+                date_diff('day', order_summary.first_order_date, {{ scoring_date() }})
                 <= {{ var('new_customer_days') }} then 'new'
             when order_summary.recency_days >= {{ var('lapsing_days') }} then 'lapsing'
             else 'active'

@@ -89,4 +89,20 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
 
 raw_assets = [_raw_asset(name) for name in SOURCES]
 
-defs = dg.Definitions(assets=raw_assets)
+# Written by every ingestion asset as a side effect; declared so the graph shows where
+# the quality models read from.
+load_bookkeeping = [
+    dg.AssetSpec(
+        key=dg.AssetKey(["raw", table]),
+        group_name="ingestion",
+        kinds={"duckdb"},
+        owners=["team:data-engineering"],
+        description=description,
+    )
+    for table, description in {
+        "load_manifest": "One row per landed file: content hash, status and row counts.",
+        "quarantine": "Rejected rows with source, file, line number, raw text and reason.",
+    }.items()
+]
+
+defs = dg.Definitions(assets=[*raw_assets, *load_bookkeeping])

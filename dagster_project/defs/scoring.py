@@ -18,7 +18,7 @@ from .resources import Warehouse
 
 
 class ScoringTranslator(DagsterDbtTranslator):
-    """Groups by dbt folder (staging vs scoring) and marks what BI reads."""
+    """Groups by dbt folder: staging, quality, and everything else as scoring."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any):
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -26,7 +26,7 @@ class ScoringTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "source":
             return spec
         folder = node.get("fqn", ["", ""])[1]
-        group = "staging" if folder == "staging" else "scoring"
+        group = folder if folder in ("staging", "quality") else "scoring"
         return spec.replace_attributes(group_name=group, owners=["team:marketing-analytics"])
 
 

@@ -5,6 +5,7 @@ Everything is pinned (seed, customers, dates); nothing depends on today.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from dagster_project import settings
@@ -67,10 +69,10 @@ def run_daily(
     )
 
 
-def make_demo_run(path: Path, dirty_rate: float = 0.0) -> PipelineRun:
+def make_demo_run(path: Path, dirty_rate: float = 0.0, customers: int = CUSTOMERS) -> PipelineRun:
     layout = use_data_dir(path)
     report = generate(
-        layout.landing, customers=CUSTOMERS, seed=SEED, end_date=END_DATE, dirty_rate=dirty_rate
+        layout.landing, customers=customers, seed=SEED, end_date=END_DATE, dirty_rate=dirty_rate
     )
     instance = dg.DagsterInstance.ephemeral()
     result = run_daily(SCORING_DATE, instance)
@@ -89,3 +91,20 @@ def failure_text(result: dg.ExecuteInProcessResult) -> str:
     from dagster_project.__main__ import failure_messages
 
     return "\n".join(failure_messages(result))
+
+
+def publication_log(published_db: Path) -> list[dict]:
+    """The rows of published/segments.duckdb's publication_log, oldest version first."""
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        cursor = con.execute("select * from publication_log order by version")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder` (temporary files included), by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

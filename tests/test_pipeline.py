@@ -95,6 +95,14 @@ def test_a_hand_computed_customer(demo_run: PipelineRun) -> None:
     assert float(monetary) == pytest.approx(in_year.net.sum(), abs=0.005)
 
 
+def test_dbt_tables_carry_their_row_counts(demo_run: PipelineRun) -> None:
+    key = dg.AssetKey(["marts", "customer_scores"])
+    event = demo_run.instance.get_latest_materialization_event(key)
+    with warehouse(demo_run) as con:
+        customers = con.execute("select count(*) from marts.customer_scores").fetchone()[0]
+    assert event.asset_materialization.metadata["dagster/row_count"].value == customers
+
+
 def test_buyers_have_scores_and_segments_are_meaningful(demo_run: PipelineRun) -> None:
     with warehouse(demo_run) as con:
         unscored_buyers = con.execute(
@@ -168,3 +176,6 @@ def test_definitions_load_and_name_schedules_sensors_and_checks() -> None:
     assert len(dbt_tests) > 100
     assert dbt_tests - check_names == set(), "dbt tests that are not Dagster asset checks"
     assert dg.AssetKey(["published", "segments"]) in repo.asset_graph.get_all_asset_keys()
+    scores = repo.assets_defs_by_key[dg.AssetKey(["marts", "customer_scores"])]
+    spec = next(s for s in scores.specs if s.key == dg.AssetKey(["marts", "customer_scores"]))
+    assert spec.group_name == "scoring" and {"dbt", "great_expectations"} <= set(spec.kinds)

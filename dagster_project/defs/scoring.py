@@ -12,9 +12,16 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from .. import settings
+from ..lib import expectations
+from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
 from .partitions import scoring_dates
 from .resources import Warehouse
+
+# Tables a Great Expectations suite guards show the kind in the UI.
+GX_GUARDED = {
+    dg.AssetKey(list(suite.asset)) for suite in expectations.load_suites(settings.EXPECTATIONS_DIR)
+}
 
 
 class ScoringTranslator(DagsterDbtTranslator):
@@ -27,7 +34,10 @@ class ScoringTranslator(DagsterDbtTranslator):
             return spec
         folder = node.get("fqn", ["", ""])[1]
         group = folder if folder in ("staging", "quality") else "scoring"
-        return spec.replace_attributes(group_name=group, owners=["team:marketing-analytics"])
+        spec = spec.replace_attributes(group_name=group, owners=["team:marketing-analytics"])
+        if spec.key in GX_GUARDED:
+            spec = spec.merge_attributes(kinds={"great_expectations"})
+        return spec
 
 
 @dbt_assets(
@@ -42,7 +52,36 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # profiles.yml reads the warehouse path from the environment (profiles take no vars).
     os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
     dbt_vars = {"scoring_date": context.partition_key}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    # Row counts are read once dbt has released the warehouse (one writer, no readers).
+    events = []
+    try:
+        events.extend(invocation.stream())
+    except Exception:
+        yield from events
+        raise
+    yield from with_row_counts(context, events, warehouse)
+
+
+def with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Warehouse):
+    """Adds dagster/row_count to every materialised dbt table (views are not counted)."""
+    with warehouse.connect(read_only=True) as con:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables()"
+            " where database_name = current_database()"
+        ).fetchall()
+        counts = {
+            (schema, table): con.execute(
+                f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"
+            ).fetchone()[0]
+            for schema, table in tables
+        }
+    for event in events:
+        if isinstance(event, dg.Output):
+            key = tuple(context.asset_key_for_output(event.output_name).path)
+            if key in counts:
+                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[key]})
+        yield event
 
 
 defs = dg.Definitions(assets=[scoring_models])

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import os
 import sys
+import textwrap
 from datetime import date, timedelta
 
 from . import settings
@@ -87,6 +88,8 @@ def failure_messages(result) -> list[str]:
             error = data.error
             while error is not None and error.cause is not None:
                 error = error.cause
+            if error and error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # the failed check itself is reported below, with its details
             text = (data.user_failure_data and data.user_failure_data.description) or (
                 error.message.strip() if error else event.message
             )
@@ -98,7 +101,7 @@ def failure_messages(result) -> list[str]:
                 detail = failures.value if failures else evaluation.description
                 messages.append(
                     f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
-                    f"failed:\n{detail}"
+                    f"failed:\n" + textwrap.indent(str(detail), "      ")
                 )
     return messages
 

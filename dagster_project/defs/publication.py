@@ -1,8 +1,8 @@
 """Publication for BI: only checked scores reach `published/`, atomically.
 
 Runs after every blocking check of the run has passed (a failed ERROR check stops it, so
-the last good version stays); it also refuses to publish when the checks did not run in
-this run at all, e.g. when someone materialises it alone.
+the last good version stays). It also reads the checks' results itself and refuses to
+publish when a gating check failed or never ran, e.g. when someone materialises it alone.
 """
 
 from datetime import date
@@ -19,26 +19,40 @@ from .resources import Warehouse
 GATING_CHECKS = [key for checks in suite_checks for key in checks.check_keys]
 
 
-def _check_statuses(context: dg.AssetExecutionContext) -> tuple[list[str], list[str], list[str]]:
-    """Names of the gating checks that passed, warned, or did not run in this run."""
-    passed, warned, missing = [], [], []
+def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
+    """Every gating check by outcome (passed, warned, failed, missing).
+
+    A check planned in this run counts with its result in this run; a check of an asset this
+    run did not rebuild (the hourly job) counts with its latest result, so a failed daily
+    load is not published by the next hourly run either.
+    """
+    outcome: dict[str, list[str]] = {"passed": [], "warned": [], "failed": [], "missing": []}
     storage = context.instance.event_log_storage
     for key in GATING_CHECKS:
-        history = storage.get_asset_check_execution_history(key, limit=5)
+        history = storage.get_asset_check_execution_history(key, limit=20)
         mine = [r for r in history if r.run_id == context.run_id]
+        record = (mine or history or [None])[0]
         name = f"{key.asset_key.to_user_string()}:{key.name}"
-        if not mine:
-            missing.append(name)
-        elif mine[0].status == AssetCheckExecutionRecordStatus.SUCCEEDED:
-            passed.append(name)
+        if record is None or record.status == AssetCheckExecutionRecordStatus.PLANNED:
+            outcome["missing"].append(name)
+        elif record.status == AssetCheckExecutionRecordStatus.SUCCEEDED:
+            outcome["passed"].append(name)
+        elif record.evaluation and record.evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            outcome["failed"].append(name)
         else:
-            warned.append(name)  # a failed ERROR check would have stopped this step
-    return passed, warned, missing
+            outcome["warned"].append(name)
+    return outcome
 
 
 @dg.asset(
     key=dg.AssetKey(["published", "segments"]),
-    deps=[dg.AssetKey(["marts", table]) for table in publisher.PUBLISHED_TABLES],
+    # The marts it copies, and every table a gating check guards: a blocking check only
+    # stops what is downstream of the asset it checks.
+    deps=sorted(
+        {dg.AssetKey(["marts", table]) for table in publisher.PUBLISHED_TABLES}
+        | {key.asset_key for key in GATING_CHECKS},
+        key=lambda key: key.to_user_string(),
+    ),
     partitions_def=scoring_dates,
     group_name="publication",
     kinds={"duckdb", "parquet"},
@@ -51,16 +65,19 @@ def _check_statuses(context: dg.AssetExecutionContext) -> tuple[list[str], list[
     ),
 )
 def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    passed, warned, missing = _check_statuses(context)
-    if missing:
+    checks = _check_statuses(context)
+    problems = [
+        f"{problem}: {', '.join(checks[kind])}"
+        for kind, problem in [("failed", "checks failed"), ("missing", "checks did not run")]
+        if checks[kind]
+    ]
+    if problems:
         raise dg.Failure(
-            description=(
-                "Not published: these checks did not run in this run: "
-                + ", ".join(missing)
-                + ". Publish through the daily_refresh job (or materialise with the checks)."
-            ),
+            description=f"Not published ({'; '.join(problems)}). The last published version "
+            "stays; run daily_refresh (the checks run with it) once the data is fixed.",
             allow_retries=False,
         )
+    passed, warned = checks["passed"], checks["warned"]
     result = publisher.publish(
         warehouse.layout, date.fromisoformat(context.partition_key), context.run_id, passed, warned
     )

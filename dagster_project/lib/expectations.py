@@ -52,10 +52,14 @@ class ExpectationOutcome:
     observed: Any = None
     failing_sample: list[Any] = field(default_factory=list)
     error: str | None = None
+    expected: str | None = None
 
     def describe(self) -> str:
         where = f" on {self.column}" if self.column else ""
-        detail = f"observed {self.observed!r}" if self.observed is not None else ""
+        observed = round(self.observed, 4) if isinstance(self.observed, float) else self.observed
+        detail = f"observed {observed!r}" if observed is not None else ""
+        if self.expected:
+            detail += f" (expected {self.expected})"
         if self.failing_sample:
             detail += f"{'; ' if detail else ''}failing values e.g. {self.failing_sample[:5]!r}"
         if self.error:
@@ -151,9 +155,26 @@ def validate(suite: SuiteFile, frame: Any, parameters: dict[str, Any]) -> SuiteO
                     _plain(v) for v in item.result.get("partial_unexpected_list") or []
                 ],
                 error=item.exception_info.get("exception_message") if raised else None,
+                expected=_expected(config.kwargs, parameters),
             )
         )
     return SuiteOutcome(suite.name, len(frame), outcomes)
+
+
+def _expected(kwargs: dict[str, Any], parameters: dict[str, Any]) -> str | None:
+    """The expectation's bounds or set in words, with parameters filled in."""
+
+    def value(name: str) -> Any:
+        raw = kwargs.get(name)
+        return parameters.get(raw["$PARAMETER"]) if isinstance(raw, dict) else raw
+
+    low, high = value("min_value"), value("max_value")
+    if low is not None or high is not None:
+        return f"{'' if low is None else low} to {'' if high is None else high}".strip()
+    if kwargs.get("value_set") is not None:
+        values = list(value("value_set") or [])
+        return f"one of {', '.join(map(str, values[:12]))}{', ...' if len(values) > 12 else ''}"
+    return None
 
 
 def _plain(value: Any) -> Any:

@@ -52,7 +52,13 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # profiles.yml reads the warehouse path from the environment (profiles take no vars).
     os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
     dbt_vars = {"scoring_date": context.partition_key}
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
+    # by the next run rather than one new folder per run in the project.
+    invocation = dbt.cli(
+        ["build", "--vars", json.dumps(dbt_vars)],
+        context=context,
+        target_path=warehouse.layout.root / "logs" / "dbt",
+    )
     # Row counts are read once dbt has released the warehouse (one writer, no readers).
     events = []
     try:

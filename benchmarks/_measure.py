@@ -1,0 +1,116 @@
+"""Timing and peak memory of one step, run alone in a fresh process.
+
+Each measured step runs in a new `spawn`ed process, so its peak resident memory is its own,
+not the parent's nor an earlier step's. The peak is the larger of the process's own high
+water mark (`VmHWM`: `ru_maxrss` would not do, Linux carries it over from the parent
+through fork and exec) and the `ru_maxrss` of the processes it ran (e.g. `dbt`).
+Wall time covers the step's function only, not the process start or its imports.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No progress bar on long queries: it would fill the benchmark's output."""
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+@dataclass
+class Measurement:
+    label: str
+    seconds: float
+    peak_bytes: int
+    rows: int
+    result: Any = None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else float("nan")
+
+    def line(self) -> str:
+        return (
+            f"  {self.label:<34} {self.seconds:9.2f} s  {rate(self.rows_per_second):>14}"
+            f"  peak {size(self.peak_bytes):>9}"
+        )
+
+
+def _timed(fn: Callable[..., Any], args: tuple) -> tuple[Any, float, int]:
+    start = time.perf_counter()
+    result = fn(*args)
+    seconds = time.perf_counter() - start
+    with open("/proc/self/status") as status:
+        own_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    return result, seconds, max(own_kib, children_kib) * 1024
+
+
+def measure(label: str, rows: int, fn: Callable[..., Any], *args: Any) -> Measurement:
+    """Run `fn(*args)` in a fresh process; print and return its time and peak memory.
+
+    `fn` must be a module-level function and its arguments and result picklable.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        result, seconds, peak = pool.submit(_timed, fn, args).result()
+    measurement = Measurement(label, seconds, peak, rows, result)
+    print(measurement.line(), flush=True)
+    return measurement
+
+
+@dataclass
+class Comparison:
+    """One line of the final summary: ours against the baseline of the same run."""
+
+    benchmark: str
+    ours: Measurement
+    baseline: Measurement
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.ours.seconds / self.baseline.seconds
+
+
+def print_ratio(comparison: Comparison) -> None:
+    memory = comparison.ours.peak_bytes / comparison.baseline.peak_bytes
+    note = f" ({comparison.note})" if comparison.note else ""
+    print(
+        f"  => {comparison.ratio:.2f}x the time and {memory:.2f}x the peak memory "
+        f"of the baseline{note}",
+        flush=True,
+    )
+
+
+def timed(label: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a preparation step in this process and print how long it took (not measured)."""
+    start = time.perf_counter()
+    result = fn(*args)
+    print(f"  {label:<34} {time.perf_counter() - start:9.2f} s", flush=True)
+    return result
+
+
+def rate(rows_per_second: float) -> str:
+    return f"{rows_per_second / 1e6:.2f} M rows/s"
+
+
+def size(n_bytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n_bytes < 1024 or unit == "GiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def scaled(base: int, scale: float, minimum: int = 1) -> int:
+    return max(minimum, round(base * scale))

@@ -1,0 +1,150 @@
+"""Ingestion: the project's loader against a bare DuckDB `read_csv` of the same files.
+
+Data: 10 million order lines (times `--scale`) in the canonical transaction columns, as
+10 monthly CSV files written by DuckDB itself (`COPY (select ... from range(n)) TO`).
+Values are derived from hashes of the row number, so every run writes the same files.
+
+Measured, each in a fresh process into a fresh DuckDB file:
+
+* ours: `load_source` with the demo mapping (`demo_sources.yml`), exactly as the ingestion
+  asset calls it: content hash of each file, mapping checks, typing of every column,
+  quarantine of bad rows, deduplication on (order_id, order_line) and the load manifest.
+* bare: `create table t as select * from read_csv([files], header=true)`: the fastest way
+  DuckDB loads these files, with its own type detection and no checks at all.
+
+The baseline is the floor any loader built on DuckDB can reach on this machine (same
+files, same engine, same threads, same disk), so the ratio is the price of the checks and
+the lineage. The issue's target is a ratio within 1.5x. Correctness: both tables must hold
+every generated row, and the same total amount.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib.loader import load_source
+from dagster_project.lib.sources import load_mapping
+from dagster_project.lib.warehouse import connect
+from dagster_project.settings import DEMO_SOURCES_FILE
+
+from ._measure import Comparison, measure, print_ratio, quiet, scaled, timed
+
+LINES = 10_000_000
+FILES = 10
+LINES_PER_ORDER = 3
+
+# One order line: hashes of the order number (o) and of the line number (i) drive values.
+_LINE_SQL = """
+select
+    'O' || lpad((i // {per_order})::varchar, 10, '0') as order_id,
+    i % {per_order} + 1 as order_line,
+    'C' || lpad((o % {customers})::varchar, 8, '0') as customer_ref,
+    strftime(
+        timestamp '2026-01-01' + to_seconds((i // {per_order}) * {span_seconds} // {orders}),
+        '%Y-%m-%d %H:%M:%S'
+    ) as order_ts,
+    ['web', 'store', 'phone', 'mail', 'marketplace'][1 + (o // 7) % 5] as channel,
+    'P' || (h % 5000) as product_id,
+    ['shoes', 'bags', 'coats', 'shirts', 'dresses', 'belts', 'hats', 'socks'][1 + (h // 3) % 8]
+        as category,
+    1 + (h // 11) % 4 as quantity,
+    ((99 + (h // 13) % 20000) / 100)::decimal(10, 2) as unit_price,
+    case when (h // 17) % 10 = 0 then 5.00 else 0.00 end::decimal(10, 2) as discount,
+    'EUR' as currency,
+    case
+        when (h // 19) % 100 < 90 then 'completed'
+        when (h // 19) % 100 < 96 then 'returned'
+        else 'cancelled'
+    end as status
+from (
+    select i, (hash(i // {per_order}) >> 1)::bigint as o, (hash(i) >> 1)::bigint as h
+    from range({start}, {stop}) t(i)
+)
+"""
+
+
+def generate(landing: Path, lines: int) -> list[str]:
+    """Write `lines` order lines as FILES CSV files (one per month); return their paths."""
+    landing.mkdir(parents=True, exist_ok=True)
+    orders = -(-lines // LINES_PER_ORDER)
+    # File boundaries fall between orders, so no order is split over two files.
+    step = lines // FILES // LINES_PER_ORDER * LINES_PER_ORDER
+    bounds = [step * k for k in range(FILES)] + [lines]
+    paths = []
+    with quiet(duckdb.connect()) as con:
+        for month, (start, stop) in enumerate(zip(bounds, bounds[1:], strict=False), start=1):
+            path = landing / f"transactions_2026-{month:02d}.csv"
+            select = _LINE_SQL.format(
+                per_order=LINES_PER_ORDER,
+                customers=max(1, lines // 20),
+                span_seconds=300 * 86_400,
+                orders=orders,
+                start=start,
+                stop=stop,
+            )
+            con.execute(f"copy ({select}) to '{path}' (format csv, header true)")
+            paths.append(str(path))
+    return paths
+
+
+def load_with_project_loader(data_root: str, warehouse: str) -> dict[str, int]:
+    """The ingestion asset's call: the demo mapping's `transactions` source, all files."""
+    config = load_mapping(DEMO_SOURCES_FILE)["transactions"]
+    with connect(Path(warehouse)) as con:
+        result = load_source(quiet(con), config, Path(data_root), "transactions")
+    return {
+        "files": len(result.files),
+        "read": result.total("rows_read"),
+        "loaded": result.total("rows_loaded"),
+        "quarantined": result.total("rows_quarantined"),
+        "duplicates": result.total("rows_duplicate"),
+        "table_rows": result.table_rows,
+    }
+
+
+def load_bare(files: list[str], warehouse: str) -> None:
+    file_list = ", ".join(f"'{f}'" for f in files)
+    with quiet(duckdb.connect(warehouse)) as con:
+        con.execute(f"create table t as select * from read_csv([{file_list}], header=true)")
+
+
+def _count_and_amount(warehouse: Path, table: str) -> tuple[int, Decimal]:
+    # bare read_csv types unit_price as double: back to exact cents before summing.
+    query = f"select count(*), sum(quantity * unit_price::decimal(18, 2)) from {table}"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(query).fetchone()
+
+
+def run(work_dir: Path, scale: float) -> list[Comparison]:
+    lines = scaled(LINES, scale, minimum=FILES * LINES_PER_ORDER)
+    ours_db, bare_db = work_dir / "ours.duckdb", work_dir / "bare.duckdb"
+    print(f"\n== Ingestion: {lines:,} transaction lines in {FILES} CSV files", flush=True)
+    # The demo mapping reads landing/transactions/*.csv under the data directory.
+    landing = work_dir / "landing" / "transactions"
+    files = timed("generate CSV (DuckDB COPY)", generate, landing, lines)
+    megabytes = sum(Path(f).stat().st_size for f in files) / 1e6
+    print(f"  {megabytes:,.0f} MB of CSV", flush=True)
+
+    loader = load_with_project_loader
+    ours = measure("ours: load_source", lines, loader, str(work_dir), str(ours_db))
+    bare = measure("bare: read_csv", lines, load_bare, files, str(bare_db))
+    comparison = Comparison("ingestion", ours, bare, note="issue target: within 1.5x")
+    print_ratio(comparison)
+
+    stats = ours.result
+    ours_rows, ours_amount = _count_and_amount(ours_db, "raw.transactions")
+    bare_rows, bare_amount = _count_and_amount(bare_db, "t")
+    print(
+        f"  rows: generated {lines:,}, ours loaded {stats['loaded']:,} "
+        f"(table {ours_rows:,}, quarantined {stats['quarantined']:,}, "
+        f"duplicates {stats['duplicates']:,}), bare {bare_rows:,}",
+        flush=True,
+    )
+    if not (stats["loaded"] == ours_rows == bare_rows == lines and stats["files"] == FILES):
+        raise SystemExit(f"ingestion: row counts differ from the {lines:,} generated lines")
+    if ours_amount != bare_amount:
+        raise SystemExit(f"ingestion: amounts differ: ours {ours_amount}, bare {bare_amount}")
+    return [comparison]

@@ -412,7 +412,7 @@ class _Reader:
         con.execute(
             f"create or replace temp table {batch} as {self._batch_sql(source, src, rejects)}"
         )
-        self._quarantine(batch, rejects, result.file_hash)
+        self._quarantine(batch, src, rejects, result.file_hash)
         counts = con.execute(
             f"""
             select count(*) filter (where not _keep),
@@ -503,11 +503,10 @@ class _Reader:
         keys = ", ".join(qi(k) for k in source.key)
         return f"""
             with mapped as (
-                select _line_number, {self._raw_text_sql()} as _raw_text, {keep} as _keep,
-                       {extra}{mapped}
+                select _row_index, _line_number, {keep} as _keep, {extra}{mapped}
                 from ({self._line_numbers_sql(src, rejects)}) s
             ), typed as (
-                select _line_number, _raw_text, _keep, {", ".join(typed)}, {reason} as _reason
+                select _row_index, _line_number, _keep, {", ".join(typed)}, {reason} as _reason
                 from mapped
             )
             select *, case when _keep and _reason is null then row_number() over (
@@ -516,23 +515,29 @@ class _Reader:
             from typed
         """
 
-    def _raw_text_sql(self) -> str:
+    def _raw_text_sql(self, alias: str) -> str:
+        """The row as the file had it (rebuilt from its columns for CSV and Parquet)."""
         if self.spec.format == "jsonl":
-            return "_raw_line"
+            return f"{alias}._raw_line"
         if self.spec.format == "parquet":
-            cols = ", ".join(f"{ql(c)}: {qi(c)}" for c in self.file_columns)
+            cols = ", ".join(f"{ql(c)}: {alias}.{qi(c)}" for c in self.file_columns)
             return f"to_json({{{cols}}})::varchar"
-        parts = ", ".join(f"coalesce({qi(c)}, '')" for c in self.file_columns)
+        parts = ", ".join(f"coalesce({alias}.{qi(c)}, '')" for c in self.file_columns)
         return f"concat_ws({ql(self.spec.csv.delimiter)}, {parts})"
 
-    def _quarantine(self, batch: str, rejects: list[tuple[int, str, str]], digest: str) -> None:
+    def _quarantine(
+        self, batch: str, src: str, rejects: list[tuple[int, str, str]], digest: str
+    ) -> None:
         insert = "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, now()::timestamp)"
         for line, text, reason in rejects:
             self.con.execute(insert, [self.spec.source, self.display, line, text, reason, digest])
+        # Raw text only for the rejected rows: rebuilding it for every row costs a third of
+        # the typing step.
         self.con.execute(
             f"insert into raw.quarantine select {ql(self.spec.source)}, {ql(self.display)}, "
-            f"_line_number, _raw_text, _reason, {ql(digest)}, now()::timestamp "
-            f"from {batch} where _keep and _reason is not null"
+            f"b._line_number, {self._raw_text_sql('s')}, b._reason, {ql(digest)}, "
+            f"now()::timestamp from {batch} b join {src} s using (_row_index) "
+            "where b._keep and b._reason is not null"
         )
 
     def cleanup(self) -> None:

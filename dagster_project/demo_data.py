@@ -43,6 +43,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from .lib.canonical import TRANSACTION_CHANNELS as ORDER_CHANNELS
+
 DAY = 86_400
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -106,19 +108,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 SOURCES = tuple(COLUMNS)
 MONTHLY_SOURCES = ("transactions", "interactions")
 
-ORDER_CHANNELS = ("web", "store", "phone", "mail", "marketplace")
-ORDER_STATUSES = ("completed", "returned", "cancelled")
-EVENT_TYPES = (
-    "product_page_view",
-    "blog_view",
-    "pricing_page_view",
-    "cart_add",
-    "email_open",
-    "email_click",
-    "form_submit",
-    "webinar_attended",
-    "unsubscribe",
-)
 EVENT_CHANNELS = ("web", "email", "app")
 ACQUISITION_CHANNELS = (
     "organic_search",

@@ -17,14 +17,14 @@ from dagster_project.demo_data import (
     CAMPAIGN_CHANNELS,
     COLUMNS,
     EVENT_CHANNELS,
-    EVENT_TYPES,
     FAULT_KINDS,
     ORDER_CHANNELS,
-    ORDER_STATUSES,
     SOURCES,
     generate,
     main,
 )
+from dagster_project.lib.canonical import EVENT_TYPES
+from dagster_project.lib.canonical import TRANSACTION_STATUSES as ORDER_STATUSES
 
 END = date(2026, 3, 31)
 CUSTOMERS = 300

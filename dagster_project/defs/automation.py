@@ -61,15 +61,18 @@ def hourly_behaviour_schedule(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(partition_key=scoring_date)
 
 
-def landing_fingerprint() -> str:
-    """Names, sizes and modification times of every file the source mapping declares."""
+def landing_fingerprint() -> str | None:
+    """Names, sizes and modification times of every file the source mapping declares
+    (None when there is no file at all)."""
     root = settings.data_dir().root
     digest = hashlib.sha256()
+    files = 0
     for config in load_mapping(settings.sources_file()).values():
         for _spec, path in list_files(config, root):
             stat = os.stat(path)
             digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+            files += 1
+    return digest.hexdigest() if files else None
 
 
 @dg.sensor(
@@ -83,11 +86,15 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
         fingerprint = landing_fingerprint()
     except MappingError as exc:
         return dg.SkipReason(f"Source mapping error: {exc}")
+    if fingerprint is None:
+        return dg.SkipReason("No landing file yet.")
     if fingerprint == context.cursor:
         return dg.SkipReason("No new or changed landing file.")
     context.update_cursor(fingerprint)
     today = datetime.now(ZoneInfo(settings.TIMEZONE)).date().isoformat()
-    return dg.RunRequest(run_key=fingerprint, partition_key=today)
+    # No run_key: the cursor already dedupes, and going back to an earlier set of files
+    # (a bad file removed) must start a run again.
+    return dg.RunRequest(partition_key=today)
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)

@@ -14,9 +14,10 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     """A DuckDB connection closed on every path, errors included (the file lock goes with it)."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    # No progress bar: on long loads it would fill the step logs with redraws.
-    con = duckdb.connect(str(path), read_only=read_only, config={"enable_progress_bar": False})
+    con = duckdb.connect(str(path), read_only=read_only)
     try:
+        # No progress bar: on long loads it would fill the step logs with redraws.
+        con.execute("set enable_progress_bar = false")
         yield con
     finally:
         con.close()

@@ -1,0 +1,535 @@
+"""Jobs, schedules, sensors and the UI: what keeps the segmentation fresh without anyone.
+
+Real Dagster (in process, and a real webserver + daemon for the UI test), real dbt, real
+DuckDB files: no mocks.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from conftest import (
+    END_DATE,
+    SCORING_DATE,
+    SEED,
+    failure_text,
+    make_demo_run,
+    publication_log,
+    run_daily,
+    use_data_dir,
+)
+
+from dagster_project import settings
+from dagster_project.defs.automation import (
+    daily_refresh_schedule,
+    hourly_behaviour_schedule,
+    landing_files_sensor,
+    run_failure_recorder,
+)
+from dagster_project.demo_data import generate
+from dagster_project.lib.expectations import load_suites
+
+SMALL = 200  # customers, for tests that need a data directory of their own
+PARIS = ZoneInfo("Europe/Paris")
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests point SCORING_DATA_DIR (and friends) elsewhere; put them back afterwards."""
+    for name in (
+        "SCORING_DATA_DIR",
+        "SCORING_WAREHOUSE_PATH",
+        "SCORING_SOURCES",
+        "SCORING_FAILURE_WEBHOOK_URL",
+        "DAGSTER_HOME",
+    ):
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+
+
+def definitions() -> dg.Definitions:
+    """The code location (imported late: loading it needs dbt on PATH, set up by conftest)."""
+    from dagster_project.definitions import defs
+
+    return defs
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def paris_today() -> str:
+    return datetime.now(PARIS).date().isoformat()
+
+
+# -- (d) schedules ------------------------------------------------------------------------
+def test_definitions_load_with_both_schedules_and_both_sensors() -> None:
+    defs = definitions()
+    daily = defs.resolve_schedule_def("daily_refresh_schedule")
+    hourly = defs.resolve_schedule_def("hourly_behaviour_schedule")
+    assert (daily.cron_schedule, daily.execution_timezone, daily.job_name) == (
+        "0 6 * * *",
+        "Europe/Paris",
+        "daily_refresh",
+    )
+    assert (hourly.cron_schedule, hourly.execution_timezone, hourly.job_name) == (
+        "15 * * * *",
+        "Europe/Paris",
+        "hourly_behaviour_refresh",
+    )
+    assert daily.default_status == hourly.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert {s.name for s in defs.sensors} == {"landing_files_sensor", "run_failure_recorder"}
+    assert defs.resolve_sensor_def("landing_files_sensor").job_name == "daily_refresh"
+    failures = defs.resolve_sensor_def("run_failure_recorder")
+    assert isinstance(failures, dg.RunStatusSensorDefinition)
+    assert failures.sensor_type.value == "RUN_STATUS"
+    assert {s.default_status for s in defs.sensors} == {dg.DefaultSensorStatus.RUNNING}
+    assert {j.name for j in defs.jobs} == {"daily_refresh", "hourly_behaviour_refresh"}
+
+
+def test_schedules_request_the_paris_day_of_their_tick_as_partition() -> None:
+    # 06:00 in Paris on 1 November is 05:00 UTC; 00:15 in Paris on 2 November is still
+    # 1 November in UTC: the partition is the Paris date in both cases.
+    morning = datetime(2026, 11, 1, 6, 0, tzinfo=PARIS)
+    request = daily_refresh_schedule(dg.build_schedule_context(scheduled_execution_time=morning))
+    assert (request.partition_key, request.run_key) == ("2026-11-01", "daily-2026-11-01")
+
+    just_after_midnight = datetime(2026, 11, 2, 0, 15, tzinfo=PARIS)
+    request = hourly_behaviour_schedule(
+        dg.build_schedule_context(scheduled_execution_time=just_after_midnight)
+    )
+    assert request.partition_key == "2026-11-02"
+    assert request.run_key is None  # every hour runs, not only the first one of the day
+
+
+# -- (b) the landing sensor ---------------------------------------------------------------
+def assert_launches(request, earlier: list[dg.RunRequest]) -> None:
+    """A RunRequest the daemon will launch: no run_key already used by an earlier request."""
+    assert isinstance(request, dg.RunRequest), request
+    used = {r.run_key for r in earlier} - {None}
+    assert request.run_key is None or request.run_key not in used, request.run_key
+
+
+def evaluate_sensor(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
+    context = dg.build_sensor_context(cursor=cursor, instance=dg.DagsterInstance.ephemeral())
+    outcome = landing_files_sensor(context)
+    return outcome, context.cursor
+
+
+@pytest.fixture
+def small_landing(tmp_path: Path) -> settings.DataDir:
+    layout = use_data_dir(tmp_path / "data")
+    generate(layout.landing, customers=20, seed=SEED, end_date=END_DATE)
+    return layout
+
+
+def test_landing_sensor_requests_a_run_when_files_change_and_skips_otherwise(
+    small_landing: settings.DataDir,
+) -> None:
+    layout = small_landing
+    today = paris_today()
+    first, cursor = evaluate_sensor(None)
+    assert_launches(first, [])
+    assert first.partition_key in (today, paris_today())  # unless midnight passed meanwhile
+    assert cursor
+
+    again, same_cursor = evaluate_sensor(cursor)
+    assert isinstance(again, dg.SkipReason)
+    assert again.skip_message == "No new or changed landing file."
+    assert same_cursor == cursor
+
+    # A file in a folder the source mapping does not declare changes nothing.
+    (layout.landing / "notes").mkdir()
+    (layout.landing / "notes" / "readme.csv").write_text("a,b\n1,2\n")
+    ignored, _ = evaluate_sensor(cursor)
+    assert isinstance(ignored, dg.SkipReason)
+
+    # A new transactions file starts a run, and so does a changed one.
+    new_file = layout.landing_for("transactions") / "transactions_late.csv"
+    new_file.write_text(
+        (layout.landing_for("transactions") / "transactions_2026-10.csv").read_text()[:400]
+    )
+    added, cursor_after_add = evaluate_sensor(cursor)
+    assert_launches(added, [first])
+    assert cursor_after_add != cursor
+
+    crm = layout.landing_for("crm_customers") / "crm_customers.csv"
+    crm.write_text(crm.read_text() + crm.read_text().splitlines()[1].replace("C0", "X0") + "\n")
+    changed, cursor_after_change = evaluate_sensor(cursor_after_add)
+    assert_launches(changed, [first, added])
+    assert cursor_after_change not in (cursor, cursor_after_add)
+
+    unchanged, _ = evaluate_sensor(cursor_after_change)
+    assert isinstance(unchanged, dg.SkipReason)
+
+
+def test_landing_sensor_reports_a_broken_mapping_instead_of_failing(
+    small_landing: settings.DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "sources.yml"
+    broken.write_text(
+        "sources:\n  transactions:\n    inputs:\n      - path: x\n        format: xlsx\n"
+    )
+    monkeypatch.setenv("SCORING_SOURCES", str(broken))
+    outcome, cursor = evaluate_sensor("previous")
+    assert isinstance(outcome, dg.SkipReason)
+    assert outcome.skip_message.startswith("Source mapping error: ")
+    assert "format 'xlsx'" in outcome.skip_message
+    assert cursor == "previous"
+
+
+def test_landing_sensor_reruns_when_a_bad_file_is_removed(
+    small_landing: settings.DataDir,
+) -> None:
+    """Removing a rejected file must start a new run (the fix of test_quality's scenario).
+
+    Dagster launches at most one run per sensor run_key: a RunRequest whose run_key an
+    earlier run already used is skipped ("already completed with run keys"). The landing
+    state after the removal is the state before the bad file came, so its key must not be
+    that earlier one.
+    """
+    layout = small_landing
+    before, cursor = evaluate_sensor(None)
+    bad = layout.landing_for("transactions") / "transactions_bad.csv"
+    bad.write_text("order_id,order_line\nX,1\n")
+    with_bad, cursor = evaluate_sensor(cursor)
+    bad.unlink()
+    after_removal, cursor = evaluate_sensor(cursor)
+
+    assert_launches(with_bad, [before])
+    assert_launches(after_removal, [before, with_bad])
+
+
+def test_landing_sensor_does_not_start_a_run_without_any_landing_file(tmp_path: Path) -> None:
+    """An empty landing folder (fresh install) is not a new file: a run could only fail."""
+    use_data_dir(tmp_path / "empty")
+    outcome, _ = evaluate_sensor(None)
+    assert isinstance(outcome, dg.SkipReason), outcome
+
+
+# -- (c) failed runs are recorded --------------------------------------------------------------
+class _Webhook(http.server.BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(
+            {"content_type": self.headers["Content-Type"], "body": json.loads(body)}
+        )
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_run_failure_recorder_logs_a_real_failed_run_and_posts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = use_data_dir(tmp_path / "data")  # no landing file at all: transactions fail
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_daily(SCORING_DATE, instance)
+    assert not result.success
+    assert "No transactions file found at landing/transactions/*.csv" in failure_text(result)
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Webhook)
+    _Webhook.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv(
+        "SCORING_FAILURE_WEBHOOK_URL", f"http://127.0.0.1:{server.server_address[1]}/hook"
+    )
+    try:
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_recorder",
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id),
+        ).for_run_failure()
+        run_failure_recorder(context)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    lines = (layout.root / "logs" / "run_failures.jsonl").read_text().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert set(record) == {"run_id", "job", "partition", "failed_at", "message"}
+    assert (record["run_id"], record["job"], record["partition"]) == (
+        result.run_id,
+        "daily_refresh",
+        "2026-11-01",
+    )
+    assert "raw__transactions" in record["message"]
+    assert datetime.fromisoformat(record["failed_at"]).tzinfo is not None
+    assert _Webhook.received == [{"content_type": "application/json", "body": record}]
+
+
+# -- (a) the hourly job ---------------------------------------------------------------------
+HOURLY_ASSETS = {
+    "raw/interactions",
+    "staging/stg_interactions",
+    "intermediate/int_customer_behaviour_by_type",
+    "intermediate/int_source_availability",
+    "marts/customer_scores",
+    "marts/customer_segment_history",
+    "marts/segment_migrations",
+    "marts/segment_summary",
+    "published/segments",
+}
+
+
+@pytest.mark.slow
+def test_hourly_refresh_rebuilds_only_interactions_and_downstream_then_publishes(
+    tmp_path: Path,
+) -> None:
+    daily = make_demo_run(tmp_path / "data", customers=SMALL)
+    assert daily.result.success, failure_text(daily.result)
+    assert {"raw/transactions", "marts/customer_rfm"} <= materialized(daily.result)
+
+    hourly = run_daily(SCORING_DATE, daily.instance, job="hourly_behaviour_refresh")
+
+    done = materialized(hourly)
+    assert "raw/transactions" not in done and "marts/customer_rfm" not in done
+    assert done - {"published/segments"} == HOURLY_ASSETS - {"published/segments"}
+    assert hourly.success, failure_text(hourly)
+    assert "published/segments" in done
+    log = publication_log(daily.layout.published_db)
+    assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log] == [
+        (1, SCORING_DATE, daily.result.run_id),
+        (2, SCORING_DATE, hourly.run_id),
+    ]
+
+
+# -- the UI: webserver + daemon, a run launched through GraphQL ---------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Dagster:
+    """A webserver (and later a daemon) on one DAGSTER_HOME, talked to through GraphQL."""
+
+    def __init__(self, layout: settings.DataDir, logs: Path) -> None:
+        self.port = free_port()
+        self.logs = logs
+        self.processes: list[subprocess.Popen] = []
+        self.env = {
+            **os.environ,
+            "DAGSTER_HOME": str(settings.prepare_dagster_home(layout)),
+            "SCORING_DATA_DIR": str(layout.root),
+            "SCORING_WAREHOUSE_PATH": str(layout.warehouse),
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+            "GX_ANALYTICS_ENABLED": "false",
+        }
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("w")
+        self.processes.append(
+            subprocess.Popen(
+                [str(VENV_BIN / name), *args, "-w", str(settings.PROJECT_ROOT / "workspace.yaml")],
+                cwd=settings.PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: its code servers stop with it
+            )
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+    def log_tail(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-30:])
+            for p in sorted(self.logs.glob("*.log"))
+        )
+
+    def query(self, text: str, variables: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/graphql",
+            data=json.dumps({"query": text, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+        assert "errors" not in answer, answer["errors"]
+        return answer["data"]
+
+    def wait(self, condition, timeout: float, what: str):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for process in self.processes:
+                assert process.poll() is None, f"{process.args[0]} exited\n{self.log_tail()}"
+            try:
+                value = condition()
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                value = None
+            if value:
+                return value
+            time.sleep(1)
+        raise AssertionError(f"timed out waiting for {what}\n{self.log_tail()}")
+
+
+REPOSITORY = """
+{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
+  locationOrLoadError { __typename ... on PythonError { message }
+    ... on RepositoryLocation { name repositories { name
+      jobs { name }
+      schedules { name cronSchedule executionTimezone scheduleState { id status } }
+      sensors { name sensorType sensorState { id status } } } } } } } } }
+"""
+ASSETS = """
+{ assetNodes { assetKey { path } groupName
+  assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }
+"""
+STOP_SENSOR = """
+mutation($id: String) { stopSensor(id: $id) {
+  ... on StopSensorMutationResult { instigationState { status } }
+  ... on PythonError { message } } }
+"""
+STOP_SCHEDULE = """
+mutation($id: String) { stopRunningSchedule(id: $id) {
+  ... on ScheduleStateResult { scheduleState { status } }
+  ... on PythonError { message } } }
+"""
+LAUNCH = """
+mutation($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
+  ... on LaunchRunSuccess { run { runId status } }
+  ... on PythonError { message }
+  ... on RunConfigValidationInvalid { errors { message } } } }
+"""
+RUN = """
+query($id: ID!) { runOrError(runId: $id) { ... on Run { status tags { key value }
+  assetMaterializations { assetKey { path } partition } } } }
+"""
+
+
+def repository(dagster: Dagster) -> dict | None:
+    entries = dagster.query(REPOSITORY)["workspaceOrError"]["locationEntries"]
+    if not entries or entries[0]["loadStatus"] != "LOADED":
+        return None
+    location = entries[0]["locationOrLoadError"]
+    assert location["__typename"] == "RepositoryLocation", location
+    return {"location": location["name"], **location["repositories"][0]}
+
+
+@pytest.mark.slow
+def test_ui_shows_the_project_and_runs_the_daily_job(tmp_path: Path) -> None:
+    layout = settings.data_dir(tmp_path / "data")
+    generate(layout.landing, customers=SMALL, seed=SEED, end_date=END_DATE)
+    (tmp_path / "logs").mkdir()
+    dagster = Dagster(layout, tmp_path / "logs")
+    try:
+        dagster.start("dagster-webserver", "-h", "127.0.0.1", "-p", str(dagster.port))
+        repo = dagster.wait(lambda: repository(dagster), 240, "the code location to load")
+
+        # What the UI shows: groups, checks (GX suites and dbt tests), schedules, sensors.
+        nodes = dagster.query(ASSETS)["assetNodes"]
+        groups = {n["groupName"] for n in nodes}
+        assert groups == {"ingestion", "staging", "quality", "scoring", "publication"}
+        checks = {
+            ("/".join(n["assetKey"]["path"]), c["name"])
+            for n in nodes
+            for c in n["assetChecksOrError"].get("checks", [])
+        }
+        expected = {
+            (key.asset_key.to_user_string(), key.name)
+            for key in definitions().resolve_asset_graph().asset_check_keys
+        }
+        assert checks == expected
+        gx = {name for _, name in checks if name.startswith("gx_")}
+        assert gx == {f"gx_{suite.name}" for suite in load_suites(settings.EXPECTATIONS_DIR)}
+        assert ("marts/customer_scores", "unique_customer_scores_customer_id") in checks
+        assert ("staging/stg_transactions", "not_null_stg_transactions_order_id") in checks
+        assert {j["name"] for j in repo["jobs"]} >= {"daily_refresh", "hourly_behaviour_refresh"}
+        assert {
+            (s["name"], s["cronSchedule"], s["executionTimezone"], s["scheduleState"]["status"])
+            for s in repo["schedules"]
+        } == {
+            ("daily_refresh_schedule", "0 6 * * *", "Europe/Paris", "RUNNING"),
+            ("hourly_behaviour_schedule", "15 * * * *", "Europe/Paris", "RUNNING"),
+        }
+        assert {(s["name"], s["sensorType"]) for s in repo["sensors"]} == {
+            ("landing_files_sensor", "STANDARD"),
+            ("run_failure_recorder", "RUN_STATUS"),
+        }
+
+        # Stop the schedules and sensors first: once the daemon runs, the landing sensor
+        # would start a run for today on these files, concurrent with ours.
+        for sensor in repo["sensors"]:
+            stopped = dagster.query(STOP_SENSOR, {"id": sensor["sensorState"]["id"]})
+            assert stopped["stopSensor"]["instigationState"]["status"] == "STOPPED"
+        for schedule in repo["schedules"]:
+            stopped = dagster.query(STOP_SCHEDULE, {"id": schedule["scheduleState"]["id"]})
+            assert stopped["stopRunningSchedule"]["scheduleState"]["status"] == "STOPPED"
+
+        # Launch daily_refresh for one partition. In process: the default multiprocess
+        # executor starts one process per step, about ten times slower here.
+        params = {
+            "selector": {
+                "repositoryLocationName": repo["location"],
+                "repositoryName": repo["name"],
+                "jobName": "daily_refresh",
+            },
+            "executionMetadata": {
+                "tags": [{"key": "dagster/partition", "value": SCORING_DATE.isoformat()}]
+            },
+            "runConfigData": {"execution": {"config": {"in_process": {}}}},
+        }
+        launched = dagster.query(LAUNCH, {"params": params})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+        # The instance's default coordinator queues runs: only the daemon dequeues them.
+        assert launched["run"]["status"] == "QUEUED"
+        dagster.start("dagster-daemon", "run")
+
+        def finished() -> dict | None:
+            run = dagster.query(RUN, {"id": run_id})["runOrError"]
+            return run if run["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+        run = dagster.wait(finished, 600, "the run to finish")
+        assert run["status"] == "SUCCESS", dagster.log_tail()
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        assert tags["dagster/partition"] == SCORING_DATE.isoformat()
+        published = [
+            m
+            for m in run["assetMaterializations"]
+            if m["assetKey"]["path"] == ["published", "segments"]
+        ]
+        assert [m["partition"] for m in published] == [SCORING_DATE.isoformat()]
+    finally:
+        dagster.stop()
+
+    log = publication_log(layout.published_db)
+    assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log] == [
+        (1, SCORING_DATE, run_id)
+    ]

@@ -177,5 +177,7 @@ def test_definitions_load_and_name_schedules_sensors_and_checks() -> None:
     assert dbt_tests - check_names == set(), "dbt tests that are not Dagster asset checks"
     assert dg.AssetKey(["published", "segments"]) in repo.asset_graph.get_all_asset_keys()
     scores = repo.assets_defs_by_key[dg.AssetKey(["marts", "customer_scores"])]
+    # A backfill of a date range must score each date in its own run (one scoring_date each).
+    assert scores.backfill_policy == dg.BackfillPolicy.multi_run(1)
     spec = next(s for s in scores.specs if s.key == dg.AssetKey(["marts", "customer_scores"]))
     assert spec.group_name == "scoring" and {"dbt", "great_expectations"} <= set(spec.kinds)

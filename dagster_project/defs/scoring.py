@@ -45,6 +45,9 @@ class ScoringTranslator(DagsterDbtTranslator):
     project=dbt_project,
     dagster_dbt_translator=ScoringTranslator(),
     partitions_def=scoring_dates,
+    # One run per scoring date: dagster-dbt's default for daily partitions is one run for
+    # the whole range, but dbt takes a single scoring_date.
+    backfill_policy=dg.BackfillPolicy.multi_run(1),
     pool=settings.WRITER_POOL,
 )
 def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):

@@ -127,12 +127,20 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
     assert share > PARAMETERS["max_quarantine_share"]
     text = failure_text(failed)
     assert f"check gx_load_quality on {LOAD_QUALITY_ASSET} failed" in text, text
-    observed = re.search(
-        r"critical: expect_column_max_to_be_between on quarantine_share: observed ([0-9.e-]+)",
+    # The message names the expectation, the limit, and the failing row with its source,
+    # observed share and the reason behind it.
+    failing = re.search(
+        r"critical: expect_column_values_to_be_between on quarantine_share: "
+        r"expected 0(?:\.0)? to ([0-9.]+), failing rows e\.g\. \(source=transactions, "
+        r"rows_read=(\d+), rows_accounted=(\d+), quarantine_share=([0-9.]+), "
+        r"top_reasons=unparsable order_ts '20/10/2026 10:00:00' \(360\)\)",
         text,
     )
-    assert observed, text
-    assert float(observed.group(1)) == pytest.approx(share, abs=5e-5)  # as printed
+    assert failing, text
+    limit, rows_read, accounted, observed = failing.groups()
+    assert float(limit) == PARAMETERS["max_quarantine_share"]
+    assert int(rows_read) == int(accounted) == good.report.rows["transactions"] + 400
+    assert float(observed) == pytest.approx(share, abs=5e-5)  # as printed
     (evaluation,) = [
         e.event_specific_data
         for e in failed.all_events
@@ -143,9 +151,11 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
     (result,) = [
         r
         for r in evaluation.metadata["results"].value
-        if r["expectation"] == "expect_column_max_to_be_between"
+        if r["expectation"] == "expect_column_values_to_be_between"
     ]
-    assert result["observed"] == pytest.approx(share, rel=1e-12)
+    (row,) = result["failing_rows"]
+    assert row["source"] == "transactions"
+    assert row["quarantine_share"] == pytest.approx(share, rel=1e-12)
     # The rows are really in quarantine, with the reason a user can act on.
     assert warehouse_rows(
         layout,

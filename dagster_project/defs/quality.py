@@ -114,6 +114,7 @@ def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
                         "success": o.success,
                         "observed": o.observed,
                         "failing_sample": o.failing_sample[:5],
+                        "failing_rows": o.failing_rows,
                         "error": o.error,
                     }
                     for o in outcome.outcomes

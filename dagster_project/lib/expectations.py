@@ -51,20 +51,28 @@ class ExpectationOutcome:
     success: bool
     observed: Any = None
     failing_sample: list[Any] = field(default_factory=list)
+    failing_rows: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     expected: str | None = None
 
     def describe(self) -> str:
-        where = f" on {self.column}" if self.column else ""
-        observed = round(self.observed, 4) if isinstance(self.observed, float) else self.observed
-        detail = f"observed {observed!r}" if observed is not None else ""
-        if self.expected:
-            detail += f" (expected {self.expected})"
-        if self.failing_sample:
-            detail += f"{'; ' if detail else ''}failing values e.g. {self.failing_sample[:5]!r}"
+        """One line: the expectation, what was expected, what was seen and where."""
         if self.error:
-            detail = f"could not run: {self.error}"
-        return f"{self.expectation}{where}: {detail}".rstrip(": ")
+            return f"{self.expectation}: could not run: {self.error}"
+        head = self.expectation + (f" on {self.column}" if self.column else "")
+        parts = []
+        if self.expected:
+            parts.append(f"expected {self.expected}")
+        if self.observed is not None:
+            observed = self.observed
+            parts.append(
+                f"observed {round(observed, 4) if isinstance(observed, float) else observed!r}"
+            )
+        if self.failing_rows:
+            parts.append("failing rows e.g. " + "; ".join(map(_row_text, self.failing_rows[:3])))
+        elif self.failing_sample:
+            parts.append(f"failing values e.g. {self.failing_sample[:5]!r}")
+        return f"{head}: {', '.join(parts)}" if parts else head
 
 
 @dataclass
@@ -154,6 +162,7 @@ def validate(suite: SuiteFile, frame: Any, parameters: dict[str, Any]) -> SuiteO
                 failing_sample=[
                     _plain(v) for v in item.result.get("partial_unexpected_list") or []
                 ],
+                failing_rows=_rows(frame, item.result.get("partial_unexpected_index_list")),
                 error=item.exception_info.get("exception_message") if raised else None,
                 expected=_expected(config.kwargs, parameters),
             )
@@ -175,6 +184,17 @@ def _expected(kwargs: dict[str, Any], parameters: dict[str, Any]) -> str | None:
         values = list(value("value_set") or [])
         return f"one of {', '.join(map(str, values[:12]))}{', ...' if len(values) > 12 else ''}"
     return None
+
+
+def _rows(frame: Any, index: list | None) -> list[dict[str, Any]]:
+    """A few whole failing rows (GX gives their positions in the DataFrame)."""
+    records = frame.loc[(index or [])[:5]].to_dict("records")
+    return [{column: _plain(value) for column, value in row.items()} for row in records]
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    values = (f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in row.items())
+    return "(" + ", ".join(values) + ")"
 
 
 def _plain(value: Any) -> Any:

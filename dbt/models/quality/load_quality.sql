@@ -14,11 +14,11 @@ files as (
     select
         source,
         count(*) as files,
-        sum(rows_read) as rows_read,
-        sum(rows_loaded) as rows_loaded,
-        sum(rows_quarantined) as rows_quarantined,
-        sum(rows_duplicate) as rows_duplicate,
-        sum(rows_filtered) as rows_filtered,
+        cast(sum(rows_read) as bigint) as rows_read,
+        cast(sum(rows_loaded) as bigint) as rows_loaded,
+        cast(sum(rows_quarantined) as bigint) as rows_quarantined,
+        cast(sum(rows_duplicate) as bigint) as rows_duplicate,
+        cast(sum(rows_filtered) as bigint) as rows_filtered,
         max(loaded_at) as last_loaded_at
     from manifest
     group by source

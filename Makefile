@@ -33,7 +33,7 @@ lint: install
 	$(BIN)/ruff format --check dagster_project tests benchmarks
 	mkdir -p dbt/target
 	SCORING_WAREHOUSE_PATH=$(CURDIR)/dbt/target/lint.duckdb \
-		$(BIN)/sqlfluff lint dbt/models --processes 2 --nocolor
+		$(BIN)/sqlfluff lint dbt/models --processes 1 --nocolor
 
 ## ui: the Dagster UI (dagster dev) on this project, data in SCORING_DATA_DIR
 ui: install

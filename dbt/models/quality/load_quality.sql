@@ -39,7 +39,9 @@ reasons as (
     select
         source,
         array_to_string(
-            list(reason || ' (' || rows_rejected || ')' order by rows_rejected desc, reason asc)[1:3],
+            list(
+                reason || ' (' || rows_rejected || ')' order by rows_rejected desc, reason asc
+            )[1:3],
             '; '
         ) as top_reasons
     from reason_counts

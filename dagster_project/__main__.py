@@ -18,7 +18,6 @@ from . import settings
 
 def prepare() -> settings.DataDir:
     """Data directory, Dagster instance config and dbt manifest, ready for a run or the UI."""
-    settings.use_installed_tools()
     layout = settings.data_dir()
     os.environ["SCORING_DATA_DIR"] = str(layout.root)
     os.environ["SCORING_WAREHOUSE_PATH"] = str(layout.warehouse)

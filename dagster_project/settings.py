@@ -17,14 +17,6 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DEMO_SOURCES_FILE = Path(__file__).resolve().parent / "demo_sources.yml"
 
-SOURCES = (
-    "transactions",
-    "interactions",
-    "crm_customers",
-    "crm_notes",
-    "campaigns",
-    "campaign_contacts",
-)
 WRITER_POOL = "duckdb_writer"
 TIMEZONE = "Europe/Paris"
 

@@ -35,11 +35,10 @@ class PipelineRun:
 
 @pytest.fixture(scope="session", autouse=True)
 def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No telemetry, the venv's dbt on PATH, and the dbt manifest built once."""
+    """No telemetry, and the dbt manifest built once (importing it puts our dbt on PATH)."""
     os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     os.environ.pop("SCORING_SOURCES", None)
-    settings.use_installed_tools()
     home = tmp_path_factory.mktemp("dagster_home")
     settings.prepare_dagster_home(settings.DataDir(home.parent / home.name))
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")

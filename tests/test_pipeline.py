@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import SCORING_DATE, PipelineRun
-from rfm_reference import rfm
+from rfm_reference import customer_of_reference, rfm
 
 from dagster_project.lib.canonical import SOURCES
 
@@ -65,6 +65,22 @@ def test_rfm_matches_a_python_recomputation_for_every_customer(demo_run: Pipelin
         mismatched = (actual[column] != expected[column]).sum()
         assert mismatched == 0, f"{column}: {mismatched} customers differ"
     pd.testing.assert_series_equal(actual.monetary, expected.monetary, atol=0.005, rtol=0)
+
+
+def test_anonymous_interactions_are_counted_not_scored(demo_run: PipelineRun) -> None:
+    events = pd.concat(
+        pd.read_csv(f, dtype=str, keep_default_na=False)
+        for f in sorted((demo_run.layout.landing / "interactions").glob("*.csv"))
+    )
+    events = events[pd.to_datetime(events.event_ts).dt.date < SCORING_DATE]
+    known = customer_of_reference(demo_run.layout.landing)
+    anonymous = (~events.customer_ref.str.strip().str.lower().isin(known)).sum()
+    with warehouse(demo_run) as con:
+        counted = dict(
+            con.execute("select source, rows_anonymous from quality.identity_resolution").fetchall()
+        )
+    assert counted["interactions"] == anonymous > 100
+    assert counted["transactions"] == counted["crm_notes"] == 0
 
 
 def test_a_hand_computed_customer(demo_run: PipelineRun) -> None:

@@ -1,0 +1,49 @@
+-- How the customer references of each source resolved, for rows dated before the scoring
+-- date: to a CRM id, to a CRM e-mail, to a guest (purchases, notes, contacts), or not at all
+-- (interactions stay anonymous: kept and counted here, not scored).
+with identities as (
+    select * from {{ ref('int_customer_identities') }}
+),
+
+references_by_source as (
+    select
+        'transactions' as source,
+        customer_ref_key
+    from {{ ref('stg_transactions') }}
+    where order_date < {{ scoring_date() }}
+    union all
+    select
+        'interactions' as source,
+        customer_ref_key
+    from {{ ref('stg_interactions') }}
+    where event_date < {{ scoring_date() }}
+    union all
+    select
+        'crm_notes' as source,
+        customer_ref_key
+    from {{ ref('stg_crm_notes') }}
+    where note_date < {{ scoring_date() }}
+    union all
+    select
+        'campaign_contacts' as source,
+        customer_ref_key
+    from {{ ref('stg_campaign_contacts') }}
+    where cast(contacted_at as date) < {{ scoring_date() }}
+),
+
+final as (
+    select
+        references_by_source.source,
+        count(*) as rows_total,
+        count(*) filter (where identities.match_type = 'crm_id') as rows_crm_id,
+        count(*) filter (where identities.match_type = 'crm_email') as rows_crm_email,
+        count(*) filter (where identities.match_type = 'guest') as rows_guest,
+        count(*) filter (where identities.match_type is null) as rows_anonymous,
+        {{ scoring_date() }} as scoring_date
+    from references_by_source
+    left join identities
+        on references_by_source.customer_ref_key = identities.customer_ref_key
+    group by references_by_source.source
+)
+
+select * from final

@@ -34,6 +34,13 @@ def landing_is_empty(layout: settings.DataDir) -> bool:
 
 def run(scoring_date: date, demo_customers: int) -> int:
     layout = prepare()
+    from .lib.sources import MappingError, load_mapping
+
+    try:  # one clear message before anything runs, not one per ingestion asset
+        load_mapping(settings.sources_file())
+    except MappingError as exc:
+        print(f"Source mapping error: {exc}", file=sys.stderr)
+        return 1
     if landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
         from .demo_data import generate
 
@@ -80,7 +87,8 @@ def run(scoring_date: date, demo_customers: int) -> int:
 
 def failure_messages(result) -> list[str]:
     """What a user needs from a failed run: failed steps and failed checks, in words."""
-    messages = []
+    messages: list[str] = []
+    failed_steps: dict[str, list[str]] = {}  # message -> steps, so a shared cause shows once
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
@@ -92,7 +100,7 @@ def failure_messages(result) -> list[str]:
             text = (data.user_failure_data and data.user_failure_data.description) or (
                 error.message.strip() if error else event.message
             )
-            messages.append(f"{event.step_key}: {text}")
+            failed_steps.setdefault(text, []).append(event.step_key)
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity.value == "ERROR":
@@ -102,7 +110,7 @@ def failure_messages(result) -> list[str]:
                     f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
                     f"failed:\n" + textwrap.indent(str(detail), "      ")
                 )
-    return messages
+    return [f"{', '.join(steps)}: {text}" for text, steps in failed_steps.items()] + messages
 
 
 def print_published(layout: settings.DataDir) -> None:

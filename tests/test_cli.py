@@ -1,0 +1,58 @@
+"""`python -m dagster_project run`, as `make run` calls it: what the user reads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+
+def run_cli(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "SCORING_DATA_DIR": str(data_dir), **env}
+    if "SCORING_SOURCES" not in env:
+        environment.pop("SCORING_SOURCES", None)
+    environment.pop("DAGSTER_HOME", None)  # the command uses the data directory's own
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_project", "run", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_run_generates_demo_data_scores_and_prints_the_published_segments(
+    tmp_path: Path,
+) -> None:
+    done = run_cli(tmp_path, "--scoring-date", "2026-11-01", "--demo-customers", "200")
+    assert done.returncode == 0, done.stderr
+    assert "generating demo data for 200 customers up to 2026-10-31" in done.stdout
+    with duckdb.connect(str(tmp_path / "published/segments.duckdb"), read_only=True) as con:
+        segments = con.execute("select segment, customers from segment_summary").fetchall()
+        customers = con.execute("select count(*) from customer_scores").fetchone()[0]
+    for segment, count in segments:
+        assert any(line.split()[:2] == [segment, str(count)] for line in done.stdout.splitlines())
+    assert done.stdout.splitlines()[-2].split() == ["total", str(customers)]
+    assert "Traceback" not in done.stdout + done.stderr
+    log = (tmp_path / "logs/run-2026-11-01.log").read_text()
+    assert "Completed successfully" in log and "Deprecat" not in log  # dbt's output, clean
+
+
+def test_a_mapping_error_is_one_message_and_no_traceback(tmp_path: Path) -> None:
+    mapping = tmp_path / "sources.yml"
+    mapping.write_text(
+        "sources:\n  transactions:\n    inputs:\n      - path: landing/till/*.csv\n"
+        "        columns: {order_idd: Ticket}\n"
+    )
+    done = run_cli(tmp_path, "--scoring-date", "2026-11-01", SCORING_SOURCES=str(mapping))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Source mapping error: {mapping}: source 'transactions', input 1: unknown canonical "
+        "column(s) order_idd in `columns`. Columns of 'transactions' are: order_id, "
+        "order_line, customer_ref, order_ts, channel, product_id, category, quantity, "
+        "unit_price, discount, line_amount, currency, status."
+    ]
+    assert not (tmp_path / "published").exists()

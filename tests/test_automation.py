@@ -293,6 +293,7 @@ HOURLY_ASSETS = {
     "marts/customer_segment_history",
     "marts/segment_migrations",
     "marts/segment_summary",
+    "quality/identity_resolution",
     "published/segments",
 }
 

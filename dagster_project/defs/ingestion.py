@@ -58,7 +58,7 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["raw", name]),
         group_name="ingestion",
-        kinds={"duckdb", "csv"},
+        kinds={"duckdb"},  # files may be CSV, Parquet or JSON lines, per sources.yml
         pool=settings.WRITER_POOL,
         owners=["team:data-engineering"],
         description=(

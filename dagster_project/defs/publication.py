@@ -23,15 +23,17 @@ def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
     """Every gating check by outcome (passed, warned, failed, missing).
 
     A check planned in this run counts with its result in this run; a check of an asset this
-    run did not rebuild (the hourly job) counts with its latest result, so a failed daily
-    load is not published by the next hourly run either.
+    run did not rebuild (the hourly job) counts with its latest result for the same scoring
+    date, else its latest at all: a failed daily load is not published by the next hourly
+    run, and a failed backfill of an older date does not block today's.
     """
     outcome: dict[str, list[str]] = {"passed": [], "warned": [], "failed": [], "missing": []}
     storage = context.instance.event_log_storage
     for key in GATING_CHECKS:
-        history = storage.get_asset_check_execution_history(key, limit=20)
+        history = storage.get_asset_check_execution_history(key, limit=50)
         mine = [r for r in history if r.run_id == context.run_id]
-        record = (mine or history or [None])[0]
+        same_date = [r for r in history if r.partition == context.partition_key]
+        record = (mine or same_date or history or [None])[0]
         name = f"{key.asset_key.to_user_string()}:{key.name}"
         if record is None or record.status == AssetCheckExecutionRecordStatus.PLANNED:
             outcome["missing"].append(name)

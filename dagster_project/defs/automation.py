@@ -1,7 +1,7 @@
 """Jobs, schedules and sensors that keep the segmentation fresh.
 
 - daily_refresh (06:00 Europe/Paris): everything, as of today's scoring date.
-- hourly_behaviour_refresh: interactions, then behavioural and composite scores onwards.
+- hourly_behaviour_refresh: interactions reloaded, then every score rebuilt, checked, published.
 - landing_files_sensor: a new or changed landing file starts daily_refresh for today.
 - run_failure_recorder: every failed run is appended to logs/run_failures.jsonl in the data
   directory, and posted to SCORING_FAILURE_WEBHOOK_URL when that variable is set.
@@ -28,12 +28,17 @@ daily_refresh = dg.define_asset_job(
     description="Load every landing source, build all scores, check them, publish them.",
 )
 
+# Every model is rebuilt, not only those downstream of interactions: the warehouse keeps
+# one scoring date per table, and a backfill in between leaves the others at its date.
 hourly_behaviour_refresh = dg.define_asset_job(
     "hourly_behaviour_refresh",
-    selection=dg.AssetSelection.assets(["raw", "interactions"])
-    | dg.AssetSelection.assets(["staging", "stg_interactions"]).downstream(),
+    selection=(dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"))
+    | dg.AssetSelection.assets(["raw", "interactions"]),
     partitions_def=scoring_dates,
-    description="Reload interactions; refresh behavioural and composite scores; publish.",
+    description=(
+        "Reload interactions only; rebuild the scores (behavioural and composite change) "
+        "as of today, check and publish."
+    ),
 )
 
 

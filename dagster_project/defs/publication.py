@@ -13,10 +13,8 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from .. import settings
 from ..lib import publisher
 from .partitions import scoring_dates
-from .quality import suite_checks
+from .quality import GATING_CHECKS, GUARDED_ASSETS
 from .resources import Warehouse
-
-GATING_CHECKS = [key for checks in suite_checks for key in checks.check_keys]
 
 
 def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
@@ -51,8 +49,7 @@ def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
     # The marts it copies, and every table a gating check guards: a blocking check only
     # stops what is downstream of the asset it checks.
     deps=sorted(
-        {dg.AssetKey(["marts", table]) for table in publisher.PUBLISHED_TABLES}
-        | {key.asset_key for key in GATING_CHECKS},
+        {dg.AssetKey(["marts", table]) for table in publisher.PUBLISHED_TABLES} | GUARDED_ASSETS,
         key=lambda key: key.to_user_string(),
     ),
     partitions_def=scoring_dates,

@@ -125,5 +125,8 @@ def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
 
 
 suite_checks = [_check_for(s) for s in expectations.load_suites(settings.EXPECTATIONS_DIR)]
+# The checks publication waits for, and the tables they guard.
+GATING_CHECKS = [key for checks in suite_checks for key in checks.check_keys]
+GUARDED_ASSETS = {key.asset_key for key in GATING_CHECKS}
 
 defs = dg.Definitions(asset_checks=suite_checks)

@@ -12,16 +12,11 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from .. import settings
-from ..lib import expectations
 from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
 from .partitions import scoring_dates
+from .quality import GUARDED_ASSETS
 from .resources import Warehouse
-
-# Tables a Great Expectations suite guards show the kind in the UI.
-GX_GUARDED = {
-    dg.AssetKey(list(suite.asset)) for suite in expectations.load_suites(settings.EXPECTATIONS_DIR)
-}
 
 
 class ScoringTranslator(DagsterDbtTranslator):
@@ -35,7 +30,7 @@ class ScoringTranslator(DagsterDbtTranslator):
         folder = node.get("fqn", ["", ""])[1]
         group = folder if folder in ("staging", "quality") else "scoring"
         spec = spec.replace_attributes(group_name=group, owners=["team:marketing-analytics"])
-        if spec.key in GX_GUARDED:
+        if spec.key in GUARDED_ASSETS:  # tables a Great Expectations suite guards
             spec = spec.merge_attributes(kinds={"great_expectations"})
         return spec
 
@@ -73,7 +68,12 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
 
 
 def with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Warehouse):
-    """Adds dagster/row_count to every materialised dbt table (views are not counted)."""
+    """Adds dagster/row_count to every dbt table this run materialised (views are not counted)."""
+    built = {
+        tuple(context.asset_key_for_output(e.output_name).path)
+        for e in events
+        if isinstance(e, dg.Output)
+    }
     with warehouse.connect(read_only=True) as con:
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables()"
@@ -84,6 +84,7 @@ def with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: 
                 f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"
             ).fetchone()[0]
             for schema, table in tables
+            if (schema, table) in built
         }
     for event in events:
         if isinstance(event, dg.Output):

@@ -107,3 +107,24 @@ def file_digests(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+@pytest.fixture
+def restored_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests point SCORING_DATA_DIR (and friends) elsewhere; put them back afterwards."""
+    for name in (
+        "SCORING_DATA_DIR",
+        "SCORING_WAREHOUSE_PATH",
+        "SCORING_SOURCES",
+        "SCORING_FAILURE_WEBHOOK_URL",
+        "DAGSTER_HOME",
+    ):
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    """Asset keys materialised by a run, as strings."""
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

@@ -30,6 +30,7 @@ from conftest import (
     SEED,
     failure_text,
     make_demo_run,
+    materialized,
     publication_log,
     run_daily,
     use_data_dir,
@@ -50,20 +51,7 @@ PARIS = ZoneInfo("Europe/Paris")
 VENV_BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(autouse=True)
-def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests point SCORING_DATA_DIR (and friends) elsewhere; put them back afterwards."""
-    for name in (
-        "SCORING_DATA_DIR",
-        "SCORING_WAREHOUSE_PATH",
-        "SCORING_SOURCES",
-        "SCORING_FAILURE_WEBHOOK_URL",
-        "DAGSTER_HOME",
-    ):
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 def definitions() -> dg.Definitions:
@@ -71,10 +59,6 @@ def definitions() -> dg.Definitions:
     from dagster_project.definitions import defs
 
     return defs
-
-
-def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
 def paris_today() -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -26,12 +25,14 @@ from conftest import (
     failure_text,
     file_digests,
     make_demo_run,
+    materialized,
     publication_log,
     run_daily,
 )
 
 from dagster_project import settings
-from dagster_project.defs.publication import GATING_CHECKS, published_segments
+from dagster_project.defs.publication import published_segments
+from dagster_project.defs.quality import GATING_CHECKS
 from dagster_project.defs.resources import build_resources
 from dagster_project.demo_data import COLUMNS
 from dagster_project.lib.expectations import load_suites
@@ -46,14 +47,7 @@ HEADER = COLUMNS["transactions"]
 ]
 
 
-@pytest.fixture(autouse=True)
-def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests point SCORING_DATA_DIR (and friends) elsewhere; put them back afterwards."""
-    for name in ("SCORING_DATA_DIR", "SCORING_WAREHOUSE_PATH", "SCORING_SOURCES", "DAGSTER_HOME"):
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 def crm_ids(layout: settings.DataDir, count: int) -> list[str]:
@@ -90,10 +84,6 @@ def order_totals(layout: settings.DataDir, customers: list[str]) -> dict[str, tu
             [customers],
         ).fetchall()
     return {customer: (orders, revenue) for customer, orders, revenue in rows}
-
-
-def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
 # -- 1. a file that breaks a blocking expectation -------------------------------------------

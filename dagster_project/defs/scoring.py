@@ -20,7 +20,8 @@ from .resources import Warehouse
 
 
 class ScoringTranslator(DagsterDbtTranslator):
-    """Groups by dbt folder: staging, quality, and everything else as scoring."""
+    """Groups by dbt folder (staging, quality, everything else scoring); owners come from
+    dbt's `meta.dagster.owners` (set per folder in dbt_project.yml), descriptions from dbt."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any):
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -29,10 +30,51 @@ class ScoringTranslator(DagsterDbtTranslator):
             return spec
         folder = node.get("fqn", ["", ""])[1]
         group = folder if folder in ("staging", "quality") else "scoring"
-        spec = spec.replace_attributes(group_name=group, owners=["team:marketing-analytics"])
+        spec = spec.replace_attributes(group_name=group)
         if spec.key in GUARDED_ASSETS:  # tables a Great Expectations suite guards
             spec = spec.merge_attributes(kinds={"great_expectations"})
         return spec
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=test_description(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+        )
+
+
+def test_description(test: Mapping[str, Any]) -> str:
+    """What a dbt test checks, in words: a singular test's leading comment, or the generic
+    test and its arguments (`accepted_values on status: completed, returned, cancelled`)."""
+    if test.get("description"):
+        return test["description"]
+    generic = test.get("test_metadata")
+    if not generic:
+        lines = []
+        for line in test.get("raw_code", "").splitlines():
+            if line.startswith("{{ config("):
+                continue
+            if not line.startswith("--"):
+                break
+            lines.append(line.removeprefix("--").strip())
+        return " ".join(lines) or f"dbt test {test['name']}"
+    arguments = dict(generic.get("kwargs", {}))
+    column = arguments.pop("column_name", None)
+    arguments.pop("model", None)
+    shown = "; ".join(
+        f"{name} {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for name, value in arguments.items()
+        if "{{" not in str(value)
+    )
+    text = f"dbt test {generic['name']}" + (f" on {column}" if column else "")
+    return f"{text} ({shown})" if shown else text
 
 
 @dbt_assets(

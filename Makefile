@@ -30,13 +30,14 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest
 
-## lint: ruff on Python, sqlfluff (dbt templater, scratch warehouse) on the dbt models
+## lint: ruff on Python, sqlfluff (dbt templater, scratch warehouse) on the dbt models and
+## tests (the dbt templater cannot render macros on their own)
 lint: install
 	$(BIN)/ruff check dagster_project tests benchmarks
 	$(BIN)/ruff format --check dagster_project tests benchmarks
 	mkdir -p dbt/target
 	SCORING_WAREHOUSE_PATH=$(CURDIR)/dbt/target/lint.duckdb \
-		$(BIN)/sqlfluff lint dbt/models --processes 1 --nocolor
+		$(BIN)/sqlfluff lint dbt/models dbt/tests --processes 1 --nocolor
 
 ## ui: the Dagster UI (dagster dev) on this project, data in SCORING_DATA_DIR
 ui: install

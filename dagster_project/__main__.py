@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import textwrap
+import uuid
 from datetime import date, timedelta
 
 from . import settings
@@ -55,15 +56,23 @@ def run(scoring_date: date, demo_customers: int) -> int:
     import dagster as dg
 
     from .definitions import defs
+    from .progress import RunProgress
 
     print(f"Scoring as of {scoring_date} with data in {layout.root}")
     # dbt's and the steps' own output go to a log file; the terminal gets the summary.
     log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+    instance = dg.DagsterInstance.get()
+    run_id = str(uuid.uuid4())
+    with (
+        log_path.open("w", encoding="utf-8") as log,
+        RunProgress(instance, run_id, out=sys.stdout),
+        contextlib.redirect_stdout(log),
+    ):
         result = defs.resolve_job_def("daily_refresh").execute_in_process(
             partition_key=scoring_date.isoformat(),
-            instance=dg.DagsterInstance.get(),
+            instance=instance,
+            run_id=run_id,
             raise_on_error=False,
             # The summary below is the user's first line of help, not Dagster's tracebacks.
             run_config={

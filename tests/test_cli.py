@@ -37,6 +37,18 @@ def test_run_generates_demo_data_scores_and_prints_the_published_segments(
         assert any(line.split()[:2] == [segment, str(count)] for line in done.stdout.splitlines())
     assert done.stdout.splitlines()[-2].split() == ["total", str(customers)]
     assert "Traceback" not in done.stdout + done.stderr
+    # Progress: a line when each step starts and ends, with its duration and what it made.
+    progress = [line for line in done.stdout.splitlines() if line.startswith("[")]
+    transactions = None
+    for line in progress:
+        if "raw/transactions done in" in line:
+            transactions = line
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        raw_rows = con.execute("select count(*) from raw.transactions").fetchone()[0]
+    assert transactions and transactions.endswith(f"({raw_rows:,} rows)"), progress
+    assert any(line.endswith("scoring_models started") for line in progress), progress
+    assert any("scoring_models done in" in line and " checks)" in line for line in progress)
+    assert progress[-1].split("] ")[1].startswith("published/segments done in"), progress
     log = (tmp_path / "logs/run-2026-11-01.log").read_text()
     assert "Completed successfully" in log and "Deprecat" not in log  # dbt's output, clean
 

@@ -67,11 +67,12 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
             "raw.quarantine and every file's counts to raw.load_manifest."
         ),
     )
-    def _load(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    def _load(context: dg.AssetExecutionContext, warehouse: Warehouse):
         try:
             mapping = load_mapping(settings.sources_file())
             with warehouse.connect() as con:
                 result = load_source(con, mapping.get(name), warehouse.layout.root, name)
+                yield from _bookkeeping_materializations(con, result)
         except MappingError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         if result.absent:
@@ -82,15 +83,38 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
         unbalanced = [f.path for f in result.files if not f.balanced]
         if unbalanced:  # a bug, never a data problem: fail loudly
             raise dg.Failure(description=f"Row counts do not add up for {', '.join(unbalanced)}")
-        return dg.MaterializeResult(metadata=_metadata(result))
+        yield dg.MaterializeResult(metadata=_metadata(result))
 
     return _load
 
 
+def _bookkeeping_materializations(con, result: SourceLoad):
+    """raw.load_manifest and raw.quarantine are written by every load: each load reports them
+    as materialised, with this source's share, so the UI shows who filled them and when."""
+    for table, added in (
+        ("load_manifest", sum(f.status in ("loaded", "reloaded") for f in result.files)),
+        ("quarantine", result.total("rows_quarantined")),
+    ):
+        total, of_source = con.execute(
+            f"select count(*), count(*) filter (where source = ?) from raw.{table}",
+            [result.source],
+        ).fetchone()
+        yield dg.AssetMaterialization(
+            asset_key=dg.AssetKey(["raw", table]),
+            description=f"Written by the load of source '{result.source}'.",
+            metadata={
+                "source": dg.MetadataValue.text(result.source),
+                "rows_added_by_this_load": dg.MetadataValue.int(added),
+                "rows_of_this_source": dg.MetadataValue.int(of_source),
+                "dagster/row_count": dg.MetadataValue.int(total),
+            },
+        )
+
+
 raw_assets = [_raw_asset(name) for name in SOURCES]
 
-# Written by every ingestion asset as a side effect; declared so the graph shows where
-# the quality models read from.
+# Written by every ingestion asset, which reports them materialised with its own counts;
+# declared so the graph shows where the quality models read from.
 load_bookkeeping = [
     dg.AssetSpec(
         key=dg.AssetKey(["raw", table]),

@@ -66,30 +66,6 @@ def paris_today() -> str:
 
 
 # -- (d) schedules ------------------------------------------------------------------------
-def test_definitions_load_with_both_schedules_and_both_sensors() -> None:
-    defs = definitions()
-    daily = defs.resolve_schedule_def("daily_refresh_schedule")
-    hourly = defs.resolve_schedule_def("hourly_behaviour_schedule")
-    assert (daily.cron_schedule, daily.execution_timezone, daily.job_name) == (
-        "0 6 * * *",
-        "Europe/Paris",
-        "daily_refresh",
-    )
-    assert (hourly.cron_schedule, hourly.execution_timezone, hourly.job_name) == (
-        "15 * * * *",
-        "Europe/Paris",
-        "hourly_behaviour_refresh",
-    )
-    assert daily.default_status == hourly.default_status == dg.DefaultScheduleStatus.RUNNING
-    assert {s.name for s in defs.sensors} == {"landing_files_sensor", "run_failure_recorder"}
-    assert defs.resolve_sensor_def("landing_files_sensor").job_name == "daily_refresh"
-    failures = defs.resolve_sensor_def("run_failure_recorder")
-    assert isinstance(failures, dg.RunStatusSensorDefinition)
-    assert failures.sensor_type.value == "RUN_STATUS"
-    assert {s.default_status for s in defs.sensors} == {dg.DefaultSensorStatus.RUNNING}
-    assert {j.name for j in defs.jobs} == {"daily_refresh", "hourly_behaviour_refresh"}
-
-
 def test_schedules_request_the_paris_day_of_their_tick_as_partition() -> None:
     # 06:00 in Paris on 1 November is 05:00 UTC; 00:15 in Paris on 2 November is still
     # 1 November in UTC: the partition is the Paris date in both cases.

@@ -172,28 +172,3 @@ def test_a_bi_client_in_another_process_reads_the_published_tables(demo_run: Pip
     assert seen["scores"] == customers
     assert {s: n for s, n in seen["segments"].items() if n} == segments
     assert seen["log"] == [["1", SCORING_DATE.isoformat(), str(customers)]]
-
-
-def test_definitions_load_and_name_schedules_sensors_and_checks() -> None:
-    from dagster_project.definitions import defs
-
-    repo = defs.get_repository_def()
-    assert {s.name for s in repo.schedule_defs} == {
-        "daily_refresh_schedule",
-        "hourly_behaviour_schedule",
-    }
-    assert {s.name for s in repo.sensor_defs} >= {"landing_files_sensor", "run_failure_recorder"}
-    check_names = {key.name for key in repo.asset_graph.asset_check_keys}
-    assert {"gx_customer_scores", "gx_segment_summary", "gx_load_quality"} <= check_names
-    from dagster_project.defs.dbt_project import dbt_project
-
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    dbt_tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
-    assert len(dbt_tests) > 100
-    assert dbt_tests - check_names == set(), "dbt tests that are not Dagster asset checks"
-    assert dg.AssetKey(["published", "segments"]) in repo.asset_graph.get_all_asset_keys()
-    scores = repo.assets_defs_by_key[dg.AssetKey(["marts", "customer_scores"])]
-    # A backfill of a date range must score each date in its own run (one scoring_date each).
-    assert scores.backfill_policy == dg.BackfillPolicy.multi_run(1)
-    spec = next(s for s in scores.specs if s.key == dg.AssetKey(["marts", "customer_scores"]))
-    assert spec.group_name == "scoring" and {"dbt", "great_expectations"} <= set(spec.kinds)

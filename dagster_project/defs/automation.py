@@ -19,12 +19,10 @@ import dagster as dg
 from .. import settings
 from ..lib.loader import list_files
 from ..lib.sources import MappingError, load_mapping
-from .partitions import scoring_dates
 
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.all(),
-    partitions_def=scoring_dates,
     description="Load every landing source, build all scores, check them, publish them.",
 )
 
@@ -34,7 +32,6 @@ hourly_behaviour_refresh = dg.define_asset_job(
     "hourly_behaviour_refresh",
     selection=(dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"))
     | dg.AssetSelection.assets(["raw", "interactions"]),
-    partitions_def=scoring_dates,
     description=(
         "Reload interactions only; rebuild the scores (behavioural and composite change) "
         "as of today, check and publish."

@@ -12,7 +12,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from .. import settings
 from ..lib import publisher
-from .partitions import scoring_dates
+from .partitions import one_date_per_run, scoring_dates
 from .quality import GATING_CHECKS, GUARDED_ASSETS
 from .resources import Warehouse
 
@@ -53,6 +53,7 @@ def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
         key=lambda key: key.to_user_string(),
     ),
     partitions_def=scoring_dates,
+    backfill_policy=one_date_per_run,
     group_name="publication",
     kinds={"duckdb", "parquet"},
     pool=settings.WRITER_POOL,

@@ -14,7 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from .. import settings
 from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
-from .partitions import scoring_dates
+from .partitions import one_date_per_run, scoring_dates
 from .quality import GUARDED_ASSETS
 from .resources import Warehouse
 
@@ -82,9 +82,7 @@ def test_description(test: Mapping[str, Any]) -> str:
     project=dbt_project,
     dagster_dbt_translator=ScoringTranslator(),
     partitions_def=scoring_dates,
-    # One run per scoring date: dagster-dbt's default for daily partitions is one run for
-    # the whole range, but dbt takes a single scoring_date.
-    backfill_policy=dg.BackfillPolicy.multi_run(1),
+    backfill_policy=one_date_per_run,
     pool=settings.WRITER_POOL,
 )
 def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):

@@ -16,7 +16,7 @@ Measured, each in a fresh process on the same warehouse file, after `dbt seed`:
   customer_rfm itself, as dbt materialises them.
 * hand-written: one `create table as` query from the raw tables to the same columns:
   identity resolution (CRM id, then CRM e-mail, else guest), orders counted when their
-  net amount is positive, dated by their earliest line, R/F/M over the 365-day window,
+  net amount is positive, dated by their earliest line, R/F/M over all history (the default),
   scores 1 + floor(5 * (rank - 1) / n). Same engine, same threads, same materialisation
   of its result; it only skips the intermediate tables dbt keeps for the other models.
 * dbt build, everything: what a daily run does (all models, seeds and dbt tests), for
@@ -275,9 +275,8 @@ rfm as (
     select
         customer_id,
         date_diff('day', max(order_date), date '{date}') as recency_days,
-        count(*) filter (where order_date >= date '{date}' - 365) as frequency,
-        coalesce(sum(net_amount) filter (where order_date >= date '{date}' - 365), 0)
-            as monetary
+        count(*) as frequency,
+        sum(net_amount) as monetary
     from orders
     group by customer_id
 )

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-LOOKBACK_DAYS = 365
-
 
 def _read(landing: Path, source: str) -> pd.DataFrame:
     files = sorted((landing / source).glob("*.csv"))
@@ -31,8 +29,8 @@ def customer_of_reference(landing: Path) -> dict[str, str]:
     return {**by_email, **by_id}
 
 
-def rfm(landing: Path, scoring_date: date) -> pd.DataFrame:
-    """One row per scored customer: recency_days, frequency, monetary, r/f/m scores."""
+def counted_orders(landing: Path, scoring_date: date) -> pd.DataFrame:
+    """Counted orders before the scoring date: order_id -> customer_id, day, net."""
     lines = _read(landing, "transactions")
     amount = lines.quantity.astype(float) * lines.unit_price.astype(float) - lines.discount.replace(
         "", "0"
@@ -49,8 +47,19 @@ def rfm(landing: Path, scoring_date: date) -> pd.DataFrame:
     orders = lines.groupby("order_id").agg(
         customer_id=("customer_id", "min"), day=("day", "min"), net=("net", "sum")
     )
-    orders = orders[orders.net > 0]
-    window = orders[orders.day >= scoring_date - timedelta(days=LOOKBACK_DAYS)]
+    return orders[orders.net > 0]
+
+
+def rfm(landing: Path, scoring_date: date, lookback_days: int | None = None) -> pd.DataFrame:
+    """One row per scored customer: recency_days, frequency, monetary, r/f/m scores.
+
+    Frequency and monetary over all history before the scoring date (the default of
+    var rfm_lookback_days), or over the last `lookback_days` days.
+    """
+    orders = counted_orders(landing, scoring_date)
+    window = orders
+    if lookback_days is not None:
+        window = orders[orders.day >= scoring_date - timedelta(days=lookback_days)]
     per_customer = pd.DataFrame(
         {
             "recency_days": orders.groupby("customer_id")

@@ -86,9 +86,11 @@ def test_anonymous_interactions_are_counted_not_scored(demo_run: PipelineRun) ->
 def test_a_hand_computed_customer(demo_run: PipelineRun) -> None:
     """One customer, worked out from their own order lines alone."""
     with warehouse(demo_run) as con:
-        customer, recency, frequency, monetary = con.execute(
-            "select customer_id, recency_days, frequency, monetary from marts.customer_rfm"
-            " where frequency >= 3 order by customer_id limit 1"
+        customer, recency, frequency, monetary, recent_orders, recent_revenue = con.execute(
+            "select customer_id, recency_days, frequency, monetary, orders_last_365d,"
+            " revenue_last_365d from marts.customer_scores"
+            " where frequency > orders_last_365d and orders_last_365d >= 2"
+            " order by customer_id limit 1"
         ).fetchone()
     lines = pd.concat(
         pd.read_csv(f) for f in sorted((demo_run.layout.landing / "transactions").glob("*.csv"))
@@ -107,8 +109,10 @@ def test_a_hand_computed_customer(demo_run: PipelineRun) -> None:
     orders = orders[(orders.net > 0) & (orders.day < SCORING_DATE)]
     in_year = orders[orders.day >= SCORING_DATE - pd.Timedelta(days=365)]
     assert recency == (SCORING_DATE - orders.day.max()).days
-    assert frequency == len(in_year)
-    assert float(monetary) == pytest.approx(in_year.net.sum(), abs=0.005)
+    # Frequency and monetary cover all history; the last 365 days are published beside them.
+    assert frequency == len(orders) > len(in_year) == recent_orders
+    assert float(monetary) == pytest.approx(orders.net.sum(), abs=0.005)
+    assert float(recent_revenue) == pytest.approx(in_year.net.sum(), abs=0.005)
 
 
 def test_dbt_tables_carry_their_row_counts(demo_run: PipelineRun) -> None:

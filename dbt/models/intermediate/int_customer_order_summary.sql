@@ -1,5 +1,7 @@
 -- Recency, frequency and monetary values per customer with at least one counted order
--- before the scoring date (the RFM-scored population).
+-- before the scoring date (the RFM-scored population). Frequency and monetary cover
+-- rfm_lookback_days (null = all history); orders_recent and net_revenue_recent cover
+-- recent_value_days.
 with orders as (
     select * from {{ ref('int_orders') }}
     where is_counted
@@ -18,7 +20,13 @@ final as (
             where order_date >= {{ window_start(var('rfm_lookback_days')) }}
         ), 0) as monetary,
         count(*) as orders_total,
-        sum(net_amount) as net_revenue_total
+        sum(net_amount) as net_revenue_total,
+        count(*) filter (
+            where order_date >= {{ window_start(var('recent_value_days')) }}
+        ) as orders_recent,
+        coalesce(sum(net_amount) filter (
+            where order_date >= {{ window_start(var('recent_value_days')) }}
+        ), 0) as net_revenue_recent
     from orders
     group by customer_id
 )

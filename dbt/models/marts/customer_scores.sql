@@ -197,6 +197,8 @@ final as (
         order_summary.last_order_date,
         coalesce(order_summary.orders_total, 0) as orders_total,
         coalesce(order_summary.net_revenue_total, 0) as net_revenue_total,
+        coalesce(order_summary.orders_recent, 0) as orders_last_365d,
+        coalesce(order_summary.net_revenue_recent, 0) as revenue_last_365d,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas
 
-from . import csv_reading
+from . import accepted_values, csv_reading
 from .canonical import LINEAGE_COLUMNS, SOURCES, SQL_TYPES, Source
 from .sources import InputSpec, MappingError, SourceConfig
 from .values import DateWindow, convert
@@ -88,6 +88,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    accepted_values.ensure_table(con)
 
 
 def load_source(
@@ -137,6 +138,7 @@ def load_source(
     prune = bool(config and config.prune_removed_files)
     con.execute("begin transaction")
     try:
+        accepted_values.write(con, name, config)
         for display, file_load, reader in plans:
             if file_load.status == "reloaded":
                 _forget_file(con, name, display)

@@ -80,7 +80,7 @@ def convert(
             f"then 'implausible {name} ''' || {text} || ''' (after {latest})' end"
         )
     if column.accepted:
-        allowed = column.accepted + spec.accepted_values.get(name, ())
+        allowed = column.accepted + tuple(v.lower() for v in spec.accepted_values.get(name, ()))
         reasons.append(
             f"case when {typed} not in ({', '.join(map(ql, allowed))}) "
             f"then 'unknown {name} ''' || {text} || '''' end"

@@ -122,12 +122,17 @@ def failure_messages(result, warehouse: Path | None = None) -> list[str]:
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity.value == "ERROR":
                 checks.append((evaluation.check_name, _check_failure(evaluation)))
-    steps = [f"{', '.join(names)}: {text}" for text, names in failed_steps.items()]
+    # A file or mapping the loader refused comes first: nothing after it can be right.
+    loads, steps = [], []
+    for text, names in failed_steps.items():
+        is_load = all(name.startswith("raw__") for name in names)
+        (loads if is_load else steps).append(f"{', '.join(names)}: {text}")
     if not causes:
-        return steps + [message for _, message in checks]
+        return loads + steps + [message for _, message in checks]
     # The load quality check speaks of the cause; the rest are its symptoms.
     symptoms = [name for name, _ in checks if name != "gx_load_quality"]
     symptoms += [name for names in failed_steps.values() for name in names]
+    symptoms = [name for name in symptoms if not name.startswith("raw__")]
     consequence = (
         [
             f"as a consequence, {len(symptoms)} more checks or steps failed: "
@@ -136,7 +141,8 @@ def failure_messages(result, warehouse: Path | None = None) -> list[str]:
         if symptoms
         else []
     )
-    return causes + [m for name, m in checks if name == "gx_load_quality"] + consequence
+    load_check = [message for name, message in checks if name == "gx_load_quality"]
+    return loads + causes + load_check + consequence
 
 
 def _check_failure(evaluation) -> str:

@@ -254,3 +254,42 @@ def test_a_date_only_order_column_with_date_format_is_midnight_local(tmp_path: P
         ("2", datetime(1997, 1, 11, 23, 0)),
     ]
     assert quarantine(tmp_path) == [(4, "unparsable order_ts '1997-01-02'")]
+
+
+def test_a_bad_byte_in_json_lines_costs_its_own_line_only(tmp_path: Path) -> None:
+    lines = [
+        b'{"id": "e1", "ts": "2026-10-01 09:00:00", "type": "blog_view"}',
+        b'{"id": "e2", "ts": "2026-10-01 09:01:00", "type": "blog_view", "url": "/caf\xe9"}',
+        b"",
+        b'{"id": "e4", "ts": "2026-10-01 09:03:00", "type": "cart_add"}',
+        b"{not json",
+    ]
+    write(tmp_path / "landing/events/e.jsonl", b"\n".join(lines) + b"\n")
+    sources = mapping(
+        tmp_path,
+        """
+        sources:
+          transactions:
+            inputs: [{path: landing/none/*.csv}]
+          interactions:
+            inputs:
+              - path: landing/events/*.jsonl
+                columns: {event_id: id, event_ts: ts, event_type: type}
+        """,
+    )
+    file = accounted(load(tmp_path, sources, "interactions"))
+
+    assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (4, 2, 2)
+    quarantined = "select line_number, raw_text, reason from raw.quarantine order by 1"
+    assert rows(tmp_path, quarantined) == [
+        (
+            2,
+            '{"id": "e2", "ts": "2026-10-01 09:01:00", "type": "blog_view", "url": "/caf\\xe9"}',
+            "bad encoding: bytes that are not valid in the declared encoding",
+        ),
+        (5, "{not json", "not valid JSON"),
+    ]
+    assert rows(tmp_path, "select event_id, _line_number from raw.interactions order by 1") == [
+        ("e1", 1),
+        ("e4", 4),
+    ]

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas
 
-from . import accepted_values, csv_reading
+from . import accepted_values, reading
 from .canonical import LINEAGE_COLUMNS, SOURCES, SQL_TYPES, Source
 from .sources import InputSpec, MappingError, SourceConfig
 from .values import DateWindow, convert
@@ -252,7 +252,8 @@ class _Reader:
             plausible.earliest, load_date + timedelta(days=plausible.days_after_load)
         )
         self.read_path = self._local_copy() if spec.format == "csv" and "://" in path else path
-        self.rejected: list[csv_reading.RejectedLine] = []
+        self.rejected: list[reading.RejectedLine] = []
+        self.lines_file: Path | None = None  # a JSON-lines file split by reading.split_lines
         self.file_columns = self._probe_columns()
         self.expressions, self.types = self._mapping()
 
@@ -270,22 +271,29 @@ class _Reader:
         self.temp_files.append(path)
         return path
 
-    def _lines_sql(self) -> str:
-        """A JSON-lines file as one text column per line, so a malformed line is kept."""
+    def _lines_sql(self, options: str = "ignore_errors=true") -> str:
+        """A JSON-lines file as one text column per line, so a malformed line is kept; once
+        split (`self.lines_file`), its good lines with their line numbers."""
+        if self.lines_file is not None:
+            return (
+                f"read_csv({ql(str(self.lines_file))}, auto_detect=false, header=false, "
+                f"columns={{{ql(reading.LINE_COLUMN)}: 'BIGINT', '_raw_line': 'VARCHAR'}}, "
+                "delim=',', quote='\"', escape='\"', encoding='utf-8')"
+            )
         return (
             f"read_csv({ql(self.read_path)}, columns={{'_raw_line': 'VARCHAR'}}, header=false, "
-            "delim='\\x1f', quote='', escape='', auto_detect=false)"
+            f"delim='\\x1f', quote='', escape='', auto_detect=false, {options})"
         )
 
     def _csv_columns(self, line_column: bool = False) -> str:
         columns = [f"{ql(c)}: 'VARCHAR'" for c in self.file_columns]
         if line_column:
-            columns.insert(0, f"{ql(csv_reading.LINE_COLUMN)}: 'BIGINT'")
+            columns.insert(0, f"{ql(reading.LINE_COLUMN)}: 'BIGINT'")
         return "{" + ", ".join(columns) + "}"
 
     def _declared_csv_sql(self) -> str:
         """The file read by DuckDB with the declared dialect, no sniffing; rejected lines are
-        only counted here (they are split and quarantined by csv_reading)."""
+        only counted here (they are split and quarantined by reading)."""
         o = self.spec.csv
         return (
             f"read_csv({ql(self.read_path)}, auto_detect=false, "
@@ -297,7 +305,7 @@ class _Reader:
         )
 
     def _clean_csv_sql(self, clean_path: Path) -> str:
-        """A file rewritten by csv_reading.split: line number, then the good records."""
+        """A file rewritten by reading.split: line number, then the good records."""
         return (
             f"read_csv({ql(str(clean_path))}, auto_detect=false, "
             f"columns={self._csv_columns(line_column=True)}, header=false, delim=',', "
@@ -311,26 +319,31 @@ class _Reader:
             return f"(select {columns} where false)"
         return f"(select * from {self._scan_sql()} limit 0)"
 
-    def _scan_sql(self) -> str:
-        """The rows of a Parquet or JSON-lines file (Parquet keeps its types)."""
+    def _scan_sql(self, counting_rejects: bool = False) -> str:
+        """The rows of a Parquet or JSON-lines file (Parquet keeps its types); lines DuckDB
+        cannot decode are skipped, and counted in a rejects table if `counting_rejects`."""
         if self.spec.format == "parquet":
             return f"read_parquet({ql(self.read_path)})"
         keys = "".join(
             f", json_extract_string(_doc, {ql('$.' + qi(k))}) as {qi(k)}" for k in self.file_columns
         )
+        line = f", {qi(reading.LINE_COLUMN)}" if self.lines_file is not None else ""
+        lines = self._lines_sql(
+            f"store_rejects=true, rejects_table='rejects_{self.tag}', "
+            f"rejects_scan='rejects_scan_{self.tag}'"
+            if counting_rejects
+            else "ignore_errors=true"
+        )
         return (
-            f"(select _raw_line, _doc is not null as _is_json{keys} from (select _raw_line, "
-            f"case when json_valid(_raw_line) then _raw_line::json end as _doc "
-            f"from {self._lines_sql()}))"
+            f"(select _raw_line{line}, _doc is not null as _is_json{keys} from (select *, "
+            f"case when json_valid(_raw_line) then _raw_line::json end as _doc from {lines}))"
         )
 
     def _probe_columns(self) -> list[str]:
         try:
             if self.spec.format == "csv":
-                csv_reading.check_encoding(
-                    self.read_path, self.spec.csv, self.display, self.spec.label
-                )
-                return csv_reading.column_names(self.read_path, self.spec.csv)
+                reading.check_encoding(self.read_path, self.spec.csv, self.display, self.spec.label)
+                return reading.column_names(self.read_path, self.spec.csv)
             if self.spec.format == "jsonl":
                 rows = self.con.execute(
                     f"select distinct unnest(json_keys(_raw_line)) as k from {self._lines_sql()} "
@@ -404,11 +417,13 @@ class _Reader:
         """Create temp table `src` with the file's rows; the SQL giving each its line number."""
         con, name = self.con, ql(os.path.basename(self.path))
         select = f"select row_number() over () as _row_index, {name} as _file_name, *"
-        if self.spec.format != "csv":
+        if self.spec.format == "parquet":
             con.execute(f"create or replace temp table {src} as {select} from {self._scan_sql()}")
             return "_row_index"
+        if self.spec.format == "jsonl":
+            return self._read_json_lines(src, select)
         o = self.spec.csv
-        if csv_reading.uses_fast_reader(self.read_path, o):
+        if reading.uses_fast_reader(self.read_path, o):
             con.execute(
                 f"create or replace temp table {src} as {select} from {self._declared_csv_sql()}"
             )
@@ -416,9 +431,9 @@ class _Reader:
             con.execute(f"drop table rejects_{self.tag}; drop table rejects_scan_{self.tag}")
             rows = con.execute(f"select count(*) from {src}").fetchone()[0]
             before_data = o.skip_lines + (1 if o.header else 0)
-            if not rejected and rows + before_data == csv_reading.count_lines(self.read_path):
+            if not rejected and rows + before_data == reading.count_lines(self.read_path):
                 return f"_row_index + {before_data}"  # every line became exactly one row
-        split = csv_reading.split(
+        split = reading.split(
             self.read_path, o, len(self.file_columns), self._temp_file("clean", "lines.csv")
         )
         self._check_split(split)
@@ -427,13 +442,30 @@ class _Reader:
             f"create or replace temp table {src} as {select} "
             f"from {self._clean_csv_sql(split.clean_path)}"
         )
-        return qi(csv_reading.LINE_COLUMN)
+        return qi(reading.LINE_COLUMN)
 
-    def _check_split(self, split: csv_reading.SplitFile) -> None:
+    def _read_json_lines(self, src: str, select: str) -> str:
+        """JSON lines as DuckDB reads them when each line became one row; else split here,
+        so a line with a bad byte is quarantined alone and the others keep their numbers."""
+        con = self.con
+        con.execute(f"create or replace temp table {src} as {select} from {self._scan_sql(True)}")
+        rejected = con.execute(f"select count(*) from rejects_{self.tag}").fetchone()[0]
+        con.execute(f"drop table rejects_{self.tag}; drop table rejects_scan_{self.tag}")
+        rows = con.execute(f"select count(*) from {src}").fetchone()[0]
+        if "://" in self.read_path or (
+            not rejected and rows == reading.count_lines(self.read_path)
+        ):
+            return "_row_index"
+        split = reading.split_lines(self.read_path, self._temp_file("clean", "lines.csv"))
+        self.rejected, self.lines_file = split.rejected, split.clean_path
+        con.execute(f"create or replace temp table {src} as {select} from {self._scan_sql()}")
+        return qi(reading.LINE_COLUMN)
+
+    def _check_split(self, split: reading.SplitFile) -> None:
         """A wholly wrong file stops the load with what to change in the mapping."""
         o, rejected = self.spec.csv, split.rejected
         total = split.records + len(rejected)
-        bad_encoding = sum(r.reason == csv_reading.BAD_ENCODING for r in rejected)
+        bad_encoding = sum(r.reason == reading.BAD_ENCODING for r in rejected)
         if bad_encoding >= 2 and bad_encoding * 2 > total:
             raise MappingError(
                 f"{self.display}: {bad_encoding} of {total} lines are not valid {o.encoding}. "

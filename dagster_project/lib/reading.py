@@ -1,4 +1,5 @@
-"""Reading CSV files with the dialect the mapping declares, one broken line at a time.
+"""Reading landing text files (CSV with the declared dialect, JSON lines) one broken line
+at a time.
 
 DuckDB reads a clean file fast, but it cannot tell which physical line a row came from
 once a line is rejected, and one unterminated quote makes it swallow every line up to
@@ -243,3 +244,24 @@ def _multi_line_record(
         break
     lines.give_back(used)
     return None
+
+
+def split_lines(path: str, clean_path: Path) -> SplitFile:
+    """A JSON-lines file (UTF-8) rewritten as (line number, line) records, each line
+    undecodable in UTF-8 rejected; JSON validity is checked later, line by line."""
+    result = SplitFile(clean_path)
+    clean_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        open_text(path, "utf-8") as handle,
+        open(clean_path, "w", encoding="utf-8", newline="") as out,
+    ):
+        writer = csv.writer(out, lineterminator="\n")
+        for number, line in enumerate(handle, start=1):
+            if not line.strip("\r\n"):
+                continue
+            if undecodable(line):
+                result.rejected.append(RejectedLine(number, shown(line), BAD_ENCODING))
+                continue
+            writer.writerow([number, line.rstrip("\r\n")])
+            result.records += 1
+    return result

@@ -293,3 +293,17 @@ def test_a_bad_byte_in_json_lines_costs_its_own_line_only(tmp_path: Path) -> Non
         ("e1", 1),
         ("e4", 4),
     ]
+
+
+def test_an_excel_utf8_file_with_a_byte_order_mark_and_a_broken_line(tmp_path: Path) -> None:
+    body = "\ufeff" + export({4: "O4,1,C4"}, lines=5)
+    write(tmp_path / "landing/transactions/excel.csv", body.encode("utf-8"))
+    file = accounted(load(tmp_path, mapping(tmp_path, DEMO_MAPPING)))
+
+    assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (5, 4, 1)
+    assert rows(tmp_path, "select order_id from raw.transactions order by 1") == [
+        ("O2",),
+        ("O3",),
+        ("O5",),
+        ("O6",),
+    ]

@@ -300,8 +300,8 @@ class _Reader:
             f"columns={self._csv_columns()}, header={'true' if o.header else 'false'}, "
             f"delim={ql(o.delimiter)}, quote={ql(o.quote)}, "
             f"escape={ql(o.escape if o.escape is not None else o.quote)}, skip={o.skip_lines}, "
-            f"encoding={ql(o.encoding)}, store_rejects=true, rejects_table='rejects_{self.tag}', "
-            f"rejects_scan='rejects_scan_{self.tag}')"
+            f"encoding={ql(reading.duckdb_encoding(self.read_path, o))}, store_rejects=true, "
+            f"rejects_table='rejects_{self.tag}', rejects_scan='rejects_scan_{self.tag}')"
         )
 
     def _clean_csv_sql(self, clean_path: Path) -> str:
@@ -423,7 +423,7 @@ class _Reader:
         if self.spec.format == "jsonl":
             return self._read_json_lines(src, select)
         o = self.spec.csv
-        if reading.uses_fast_reader(self.read_path, o):
+        if reading.duckdb_encoding(self.read_path, o):
             con.execute(
                 f"create or replace temp table {src} as {select} from {self._declared_csv_sql()}"
             )
@@ -472,7 +472,7 @@ class _Reader:
                 "If the file comes from Excel or a Windows till, set "
                 f"`csv: {{encoding: cp1252}}` for {self.spec.label} in sources.yml."
             )
-        if total and not split.records:
+        if total and not split.records and not bad_encoding:
             raise MappingError(
                 f"{self.display}: none of its {total} lines reads as {len(self.file_columns)} "
                 f"columns with delimiter {o.delimiter!r} and quote {o.quote!r} (first line "

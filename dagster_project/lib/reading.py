@@ -26,8 +26,9 @@ from typing import IO
 
 from .sources import CsvOptions, MappingError
 
-# DuckDB reads these itself, and their line ends are single bytes (so lines can be counted).
-FAST_ENCODINGS = frozenset(codecs.lookup(e).name for e in ("utf-8", "latin-1"))
+# DuckDB reads these itself (by these names), and their line ends are single bytes (so
+# lines can be counted); any other encoding Python knows is read line by line here.
+FAST_ENCODINGS = {codecs.lookup(e).name: e for e in ("utf-8", "latin-1")}
 # A quoted field may span lines; a quote still open after this many lines is a broken line.
 MAX_RECORD_LINES = 100
 LINE_COLUMN = "_file_line"  # the line-number column of a rewritten clean file
@@ -39,6 +40,7 @@ TOO_MANY_COLUMNS = "wrong number of columns (too many)"
 TOO_FEW_COLUMNS = "wrong number of columns (too few)"
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+BYTE_ORDER_MARK = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,12 @@ def undecodable(line: str) -> bool:
     return _UNDECODABLE.search(line) is not None
 
 
-def uses_fast_reader(path: str, options: CsvOptions) -> bool:
-    """DuckDB reads the file itself first when it can decode it and its lines can be counted."""
-    return "://" not in path and codecs.lookup(options.encoding).name in FAST_ENCODINGS
+def duckdb_encoding(path: str, options: CsvOptions) -> str | None:
+    """The encoding's name for DuckDB when DuckDB reads the file itself first (it can
+    decode it and its lines can be counted); None when it is read line by line here."""
+    if "://" in path:
+        return None
+    return FAST_ENCODINGS.get(codecs.lookup(options.encoding).name)
 
 
 def count_lines(path: str) -> int:
@@ -136,6 +141,7 @@ def column_names(path: str, options: CsvOptions) -> list[str]:
         if options.header and number == options.skip_lines + 1:
             fields, _ = dialect.parse(line)
             names = [n.strip() for n in fields or [line.strip()]]
+            names[0] = names[0].lstrip(BYTE_ORDER_MARK)  # Excel's UTF-8 files start with one
             return _unique([n or f"column{i}" for i, n in enumerate(names)])
         fields, _ = dialect.parse(line)
         if fields and not undecodable(line):
@@ -189,6 +195,8 @@ def split(path: str, options: CsvOptions, width: int, clean_path: Path) -> Split
         lines = _Lookahead(enumerate(handle, start=1))
         while (item := lines.next()) is not None:
             number, line = item
+            if number == 1:
+                line = line.lstrip(BYTE_ORDER_MARK)
             if number < first_data or not line.strip("\r\n"):
                 continue  # header, skipped lines and blank lines are no records
             if undecodable(line):

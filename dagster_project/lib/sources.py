@@ -16,8 +16,6 @@ import yaml
 from .canonical import SOURCES
 
 FORMATS = ("csv", "parquet", "jsonl")
-# Encodings DuckDB reads natively; anything else Python knows is transcoded first.
-NATIVE_ENCODINGS = ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1", "utf-16")
 
 
 @dataclass(frozen=True)

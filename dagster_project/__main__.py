@@ -13,6 +13,7 @@ import sys
 import textwrap
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 from . import settings
 
@@ -34,6 +35,12 @@ def landing_is_empty(layout: settings.DataDir) -> bool:
 
 
 def run(scoring_date: date, demo_customers: int) -> int:
+    from .defs.partitions import out_of_range
+
+    problem = out_of_range(scoring_date)
+    if problem:  # one line, before anything is prepared
+        print(problem, file=sys.stderr)
+        return 1
     layout = prepare()
     from .lib.sources import MappingError, load_mapping
 
@@ -84,8 +91,11 @@ def run(scoring_date: date, demo_customers: int) -> int:
             },
         )
     if not result.success:
-        print("\nThe run failed; the published tables were not changed.", file=sys.stderr)
-        for message in failure_messages(result):
+        # The first line names what the user must fix.
+        cause, *details = failure_messages(result, layout.warehouse) or ["see the log"]
+        print(f"\nThe run failed: {cause}", file=sys.stderr)
+        print("The published tables were not changed.", file=sys.stderr)
+        for message in details:
             print(f"  - {message}", file=sys.stderr)
         print(f"Details: {log_path}, or `make ui`, then Runs.", file=sys.stderr)
         return 1
@@ -94,10 +104,17 @@ def run(scoring_date: date, demo_customers: int) -> int:
     return 0
 
 
-def failure_messages(result) -> list[str]:
-    """What a user needs from a failed run: failed steps and failed checks, in words."""
-    messages: list[str] = []
+def failure_messages(result, warehouse: Path | None = None) -> list[str]:
+    """What a user needs from a failed run, cause first: a source mostly quarantined, then
+    failed steps and checks in words (what failed because of that quarantine is named as
+    a consequence, not as a cause)."""
+    from .lib.expectations import load_parameters
+    from .lib.load_report import quarantine_causes
+
+    max_share = load_parameters(settings.EXPECTATIONS_DIR)["max_quarantine_share"]
+    causes = quarantine_causes(warehouse or settings.data_dir().warehouse, max_share)
     failed_steps: dict[str, list[str]] = {}  # message -> steps, so a shared cause shows once
+    checks: list[tuple[str, str]] = []  # (check name, message)
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
@@ -113,13 +130,44 @@ def failure_messages(result) -> list[str]:
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity.value == "ERROR":
-                failures = evaluation.metadata.get("failures")
-                detail = failures.value if failures else evaluation.description
-                messages.append(
-                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
-                    f"failed:\n" + textwrap.indent(str(detail), "      ")
-                )
-    return [f"{', '.join(steps)}: {text}" for text, steps in failed_steps.items()] + messages
+                checks.append((evaluation.check_name, _check_failure(evaluation)))
+    # A file or mapping the loader refused comes first: nothing after it can be right.
+    loads, steps = [], []
+    for text, names in failed_steps.items():
+        is_load = all(name.startswith("raw__") for name in names)
+        (loads if is_load else steps).append(f"{', '.join(names)}: {text}")
+    if not causes:
+        return loads + steps + [message for _, message in checks]
+    # The load quality check speaks of the cause; the rest are its symptoms.
+    symptoms = [name for name, _ in checks if name != "gx_load_quality"]
+    symptoms += [name for names in failed_steps.values() for name in names]
+    symptoms = [name for name in symptoms if not name.startswith("raw__")]
+    consequence = (
+        [
+            f"as a consequence, {len(symptoms)} more checks or steps failed: "
+            f"{', '.join(symptoms[:5])}{', ...' if len(symptoms) > 5 else ''}"
+        ]
+        if symptoms
+        else []
+    )
+    load_check = [message for name, message in checks if name == "gx_load_quality"]
+    return loads + causes + load_check + consequence
+
+
+def _check_failure(evaluation) -> str:
+    """A failed check in words: a GX suite's failed expectations, or a dbt test's outcome."""
+    metadata = evaluation.metadata
+    if "failures" in metadata:
+        detail = metadata["failures"].value
+    elif "dagster_dbt/failed_row_count" in metadata:
+        status = metadata["status"].value if "status" in metadata else "fail"
+        detail = f"dbt test {status}: {metadata['dagster_dbt/failed_row_count'].value} failing rows"
+    else:
+        detail = evaluation.description or "failed (no detail; see the log)"
+    return (
+        f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed:\n"
+        + textwrap.indent(str(detail), "      ")
+    )
 
 
 def print_published(layout: settings.DataDir) -> None:

@@ -18,6 +18,8 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DEMO_SOURCES_FILE = Path(__file__).resolve().parent / "demo_sources.yml"
 
 WRITER_POOL = "duckdb_writer"
+FIRST_SCORING_DATE_VARIABLE = "SCORING_FIRST_DATE"
+DEFAULT_FIRST_SCORING_DATE = date(1900, 1, 1)
 TIMEZONE = "Europe/Paris"
 
 _DAGSTER_YAML = """\
@@ -87,6 +89,23 @@ def default_scoring_date() -> date:
         return date.fromisoformat(chosen)
     except ValueError:
         raise SystemExit(f"SCORING_DATE={chosen!r} is not a date: use YYYY-MM-DD.") from None
+
+
+def first_scoring_date() -> date:
+    """`SCORING_FIRST_DATE` (YYYY-MM-DD) if set, else 1900-01-01: the first daily partition.
+
+    Read when the definitions load (partitions are built then), so a change needs a restart
+    of the UI; `make run` reads it every time.
+    """
+    chosen = os.environ.get(FIRST_SCORING_DATE_VARIABLE)
+    if not chosen:
+        return DEFAULT_FIRST_SCORING_DATE
+    try:
+        return date.fromisoformat(chosen)
+    except ValueError:
+        raise SystemExit(
+            f"{FIRST_SCORING_DATE_VARIABLE}={chosen!r} is not a date: use YYYY-MM-DD."
+        ) from None
 
 
 def prepare_dagster_home(data: DataDir) -> Path:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +15,7 @@ import pytest
 from test_ingestion import TILL_EXPORT, load, rows, write
 
 from dagster_project import settings
+from dagster_project.lib.canonical import SOURCES
 from dagster_project.lib.sources import load_mapping
 
 EXAMPLES = settings.PROJECT_ROOT / "examples"
@@ -38,7 +42,8 @@ def test_french_till_example(tmp_path: Path) -> None:
     ]
 
 
-def test_eshop_example(tmp_path: Path) -> None:
+def write_eshop_landing(tmp_path: Path) -> None:
+    """The files the eshop example reads: Parquet orders, JSON-lines events, a CRM CSV."""
     (tmp_path / "landing/orders").mkdir(parents=True)
     with duckdb.connect() as con:
         con.execute(
@@ -70,6 +75,10 @@ def test_eshop_example(tmp_path: Path) -> None:
         "K1,ann@example.com,FR,2025-01-05 10:00:00,yes\n"
         "K2,bob@example.com,BE,2025-03-01 09:00:00,no\n",
     )
+
+
+def test_eshop_example(tmp_path: Path) -> None:
+    write_eshop_landing(tmp_path)
     sources = load_mapping(EXAMPLES / "eshop" / "sources.yml")
 
     orders = load(tmp_path, sources, "transactions")
@@ -98,3 +107,43 @@ def test_eshop_example(tmp_path: Path) -> None:
     assert rows(
         tmp_path, "select customer_id, country, opt_in_email from raw.crm_customers order by 1"
     ) == [("K1", "FR", True), ("K2", "BE", False)]
+
+
+def test_eshop_example_loads_and_builds_through_dbt(tmp_path: Path) -> None:
+    """The mapping's `accepted_values` extension (wishlist_add) reaches dbt's tests."""
+    write_eshop_landing(tmp_path)
+    sources = load_mapping(EXAMPLES / "eshop" / "sources.yml")
+    for name in SOURCES:
+        load(tmp_path, sources, name)
+    assert rows(
+        tmp_path,
+        "select origin from raw.accepted_values "
+        "where list_name = 'interactions.event_type' and value = 'wishlist_add'",
+    ) == [("sources.yml",)]
+
+    dbt = Path(sys.executable).parent / "dbt"
+    done = subprocess.run(
+        [
+            str(dbt), "build", "--project-dir", str(settings.DBT_PROJECT_DIR),
+            "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+            "--target-path", str(tmp_path / "dbt_target"), "--log-path", str(tmp_path / "logs"),
+            "--vars", json.dumps({"scoring_date": "2026-10-03"}),
+        ],
+        env={**os.environ, "SCORING_WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:]
+    results = json.loads((tmp_path / "dbt_target/run_results.json").read_text())["results"]
+    (event_type_test,) = [
+        r
+        for r in results
+        if r["unique_id"].startswith("test.customer_scoring.accepted_in_contract_stg_interactions")
+    ]
+    assert event_type_test["status"] == "pass"
+    assert rows(tmp_path, "select event_type from staging.stg_interactions order by 1") == [
+        ("blog_view",),
+        ("product_page_view",),
+        ("wishlist_add",),
+    ]

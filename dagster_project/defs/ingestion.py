@@ -126,6 +126,7 @@ load_bookkeeping = [
     for table, description in {
         "load_manifest": "One row per landed file: content hash, status and row counts.",
         "quarantine": "Rejected rows with source, file, line number, raw text and reason.",
+        "accepted_values": "The fixed lists (status, channel, event_type) the loader accepted.",
     }.items()
 ]
 

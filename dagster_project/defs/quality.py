@@ -11,9 +11,7 @@ from datetime import date
 import dagster as dg
 
 from .. import settings
-from ..lib import expectations
-from ..lib.canonical import EVENT_TYPES
-from ..lib.sources import load_mapping
+from ..lib import accepted_values, expectations
 from .partitions import scoring_dates
 from .resources import Warehouse
 
@@ -30,7 +28,10 @@ def suite_parameters(con, scoring_date: date) -> dict:
     """Values that suites refer to as {"$PARAMETER": name}."""
     parameters = expectations.load_parameters(settings.EXPECTATIONS_DIR)
     parameters["scoring_date"] = scoring_date.isoformat()
-    parameters["event_types"] = sorted({*EVENT_TYPES, *_mapped_event_types()})
+    # The fixed lists as the loader accepted them (contract + mapping extensions).
+    if _exists(con, "raw", "accepted_values"):
+        for name, values in accepted_values.read(con).items():
+            parameters[f"accepted_{name.replace('.', '_')}"] = values
     rules = (
         con.execute(
             "select list(segment), list(distinct value_tier) from scoring_rules.segment_definitions"
@@ -44,13 +45,6 @@ def suite_parameters(con, scoring_date: date) -> dict:
             "select count(*) from intermediate.int_customers"
         ).fetchone()[0]
     return parameters
-
-
-def _mapped_event_types() -> set[str]:
-    """Event types a source mapping adds to the canonical list (accepted_values)."""
-    interactions = load_mapping(settings.sources_file()).get("interactions")
-    inputs = interactions.inputs if interactions else []
-    return {value for spec in inputs for value in spec.accepted_values.get("event_type", ())}
 
 
 def _exists(con, schema: str, table: str) -> bool:

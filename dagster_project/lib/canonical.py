@@ -24,6 +24,13 @@ class Column:
     accepted: tuple[str, ...] = ()
     non_negative: bool = False
     positive: bool = False
+    # Planned dates (a campaign's end) may lie ahead; facts may not (see values.DateWindow).
+    future_allowed: bool = False
+
+    @property
+    def is_identifier(self) -> bool:
+        """Keys and references: no control characters allowed in them."""
+        return self.type == "varchar" and self.name.endswith(("_id", "_ref"))
 
 
 @dataclass(frozen=True)
@@ -159,8 +166,8 @@ SOURCES: dict[str, Source] = {
                 Column("campaign_id", "varchar", required=True),
                 Column("name", "varchar"),
                 Column("channel", "varchar"),
-                Column("start_date", "date"),
-                Column("end_date", "date"),
+                Column("start_date", "date", future_allowed=True),
+                Column("end_date", "date", future_allowed=True),
                 Column("cost_per_contact", "decimal", default="0", non_negative=True),
                 Column("fixed_cost", "decimal", default="0", non_negative=True),
                 Column("offer", "varchar"),

@@ -8,30 +8,22 @@ crash leaves the raw tables as they were.
 
 from __future__ import annotations
 
-import codecs
 import glob
-import gzip
 import hashlib
 import os
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas
 
-from .canonical import LINEAGE_COLUMNS, SOURCES, SQL_TYPES, Column, Source
-from .sources import NATIVE_ENCODINGS, InputSpec, MappingError, SourceConfig
+from . import accepted_values, reading
+from .canonical import LINEAGE_COLUMNS, SOURCES, SQL_TYPES, Source
+from .sources import InputSpec, MappingError, SourceConfig
+from .values import DateWindow, convert
 from .warehouse import quote_ident as qi
 from .warehouse import quote_literal as ql
-
-_TRUE = ("true", "t", "yes", "y", "1", "oui", "o", "vrai")
-_FALSE = ("false", "f", "no", "n", "0", "non", "faux")
-_REJECT_REASONS = {
-    "INVALID ENCODING": "bad encoding: bytes that are not valid in the declared encoding",
-    "MISSING COLUMNS": "wrong number of columns (too few)",
-    "TOO MANY COLUMNS": "wrong number of columns (too many)",
-    "UNQUOTED VALUE": "malformed quoting",
-    "LINE SIZE OVER MAXIMUM": "line too long",
-}
 
 
 @dataclass
@@ -96,12 +88,22 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    accepted_values.ensure_table(con)
 
 
 def load_source(
-    con: duckdb.DuckDBPyConnection, config: SourceConfig | None, data_root: Path, name: str
+    con: duckdb.DuckDBPyConnection,
+    config: SourceConfig | None,
+    data_root: Path,
+    name: str,
+    load_date: date | None = None,
 ) -> SourceLoad:
-    """Load every new or changed file of one source, atomically."""
+    """Load every new or changed file of one source, atomically.
+
+    `load_date` (default today) bounds the plausible dates: a fact dated after it (plus the
+    mapping's `days_after_load`) is quarantined.
+    """
+    load_date = load_date or date.today()
     ensure_schema(con)
     result = SourceLoad(name)
     files = list_files(config, data_root) if config else []
@@ -126,7 +128,7 @@ def load_source(
             continue
         seen_hashes.add(digest)
         status = "reloaded" if previous else "loaded"
-        reader = _Reader(con, spec, path, display, data_root)  # validates mapping vs file
+        reader = _Reader(con, spec, path, display, data_root, load_date)  # checks mapping
         plans.append((display, FileLoad(display, digest, status), reader))
         result.files.append(plans[-1][1])  # counts are filled in when it loads
 
@@ -136,6 +138,7 @@ def load_source(
     prune = bool(config and config.prune_removed_files)
     con.execute("begin transaction")
     try:
+        accepted_values.write(con, name, config)
         for display, file_load, reader in plans:
             if file_load.status == "reloaded":
                 _forget_file(con, name, display)
@@ -238,114 +241,123 @@ class _Reader:
         path: str,
         display: str,
         data_root: Path,
+        load_date: date,
     ) -> None:
         self.con, self.spec, self.path, self.display = con, spec, path, display
         self.tag = hashlib.md5(display.encode()).hexdigest()[:10]
+        self.tmp_dir = data_root / "tmp"
         self.temp_files: list[Path] = []
-        self.read_path = self._transcoded(data_root) if spec.format == "csv" else path
+        plausible = spec.plausible_dates
+        self.window = DateWindow(
+            plausible.earliest, load_date + timedelta(days=plausible.days_after_load)
+        )
+        self.read_path = self._local_copy() if spec.format == "csv" and "://" in path else path
+        self.rejected: list[reading.RejectedLine] = []
+        self.lines_file: Path | None = None  # a JSON-lines file split by reading.split_lines
         self.file_columns = self._probe_columns()
-        self.expressions = self._mapping()
+        self.expressions, self.types = self._mapping()
 
     # -- reading ----------------------------------------------------------------------
-    def _transcoded(self, data_root: Path) -> str:
-        """DuckDB reads utf-8 and latin-1 itself; other encodings are converted first."""
-        encoding = codecs.lookup(self.spec.csv.encoding).name
-        if encoding in {codecs.lookup(e).name for e in NATIVE_ENCODINGS}:
-            return self.path
-        target = data_root / "tmp" / f"{self.tag}.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        opener = gzip.open if self.path.endswith(".gz") else open
-        with opener(self.path, "rb") as source, open(target, "w", encoding="utf-8") as out:
-            for number, line in enumerate(source, start=1):
-                try:
-                    out.write(line.decode(encoding))
-                except UnicodeDecodeError as exc:
-                    raise MappingError(
-                        f"{self.display} line {number}: byte {line[exc.start : exc.start + 1]!r} "
-                        f"is not valid {self.spec.csv.encoding}. Check `csv.encoding` for "
-                        f"{self.spec.label} in sources.yml."
-                    ) from None
-        self.temp_files.append(target)
+    def _local_copy(self) -> str:
+        """An object-store CSV is copied locally, so its lines can be split if need be."""
+        target = self._temp_file("remote", Path(self.path).name)
+        content = self.con.execute("select content from read_blob(?)", [self.path]).fetchone()[0]
+        target.write_bytes(content)
         return str(target)
 
-    def _lines_sql(self) -> str:
-        """A JSON-lines file as one text column per line, so a malformed line is kept."""
+    def _temp_file(self, kind: str, suffix: str) -> Path:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        path = self.tmp_dir / f"{kind}_{self.tag}_{suffix}"
+        self.temp_files.append(path)
+        return path
+
+    def _lines_sql(self, options: str = "ignore_errors=true") -> str:
+        """A JSON-lines file as one text column per line, so a malformed line is kept; once
+        split (`self.lines_file`), its good lines with their line numbers."""
+        if self.lines_file is not None:
+            return (
+                f"read_csv({ql(str(self.lines_file))}, auto_detect=false, header=false, "
+                f"columns={{{ql(reading.LINE_COLUMN)}: 'BIGINT', '_raw_line': 'VARCHAR'}}, "
+                "delim=',', quote='\"', escape='\"', encoding='utf-8')"
+            )
         return (
             f"read_csv({ql(self.read_path)}, columns={{'_raw_line': 'VARCHAR'}}, header=false, "
-            "delim='\\x1f', quote='', escape='', auto_detect=false)"
+            f"delim='\\x1f', quote='', escape='', auto_detect=false, {options})"
         )
 
-    def _scan_sql(self, with_rejects: bool) -> str:
-        """The rows of the file, one text column per file column (parquet keeps its types)."""
+    def _csv_columns(self, line_column: bool = False) -> str:
+        columns = [f"{ql(c)}: 'VARCHAR'" for c in self.file_columns]
+        if line_column:
+            columns.insert(0, f"{ql(reading.LINE_COLUMN)}: 'BIGINT'")
+        return "{" + ", ".join(columns) + "}"
+
+    def _declared_csv_sql(self) -> str:
+        """The file read by DuckDB with the declared dialect, no sniffing; rejected lines are
+        only counted here (they are split and quarantined by reading)."""
+        o = self.spec.csv
+        return (
+            f"read_csv({ql(self.read_path)}, auto_detect=false, "
+            f"columns={self._csv_columns()}, header={'true' if o.header else 'false'}, "
+            f"delim={ql(o.delimiter)}, quote={ql(o.quote)}, "
+            f"escape={ql(o.escape if o.escape is not None else o.quote)}, skip={o.skip_lines}, "
+            f"encoding={ql(reading.duckdb_encoding(self.read_path, o))}, store_rejects=true, "
+            f"rejects_table='rejects_{self.tag}', rejects_scan='rejects_scan_{self.tag}')"
+        )
+
+    def _clean_csv_sql(self, clean_path: Path) -> str:
+        """A file rewritten by reading.split: line number, then the good records."""
+        return (
+            f"read_csv({ql(str(clean_path))}, auto_detect=false, "
+            f"columns={self._csv_columns(line_column=True)}, header=false, delim=',', "
+            "quote='\"', escape='\"', encoding='utf-8')"
+        )
+
+    def _shape_sql(self) -> str:
+        """The file's columns and their types, without reading its rows."""
+        if self.spec.format == "csv":
+            columns = ", ".join(f"cast(null as varchar) as {qi(c)}" for c in self.file_columns)
+            return f"(select {columns} where false)"
+        return f"(select * from {self._scan_sql()} limit 0)"
+
+    def _scan_sql(self, counting_rejects: bool = False) -> str:
+        """The rows of a Parquet or JSON-lines file (Parquet keeps its types); lines DuckDB
+        cannot decode are skipped, and counted in a rejects table if `counting_rejects`."""
         if self.spec.format == "parquet":
             return f"read_parquet({ql(self.read_path)})"
-        if self.spec.format == "jsonl":
-            keys = "".join(
-                f", json_extract_string(_doc, {ql('$.' + qi(k))}) as {qi(k)}"
-                for k in self.file_columns
-            )
-            return (
-                f"(select _raw_line, _doc is not null as _is_json{keys} from (select _raw_line, "
-                f"case when json_valid(_raw_line) then _raw_line::json end as _doc "
-                f"from {self._lines_sql()}))"
-            )
-        o = self.spec.csv
-        native = self.read_path == self.path
-        options = [
-            "all_varchar=true",
-            f"header={'true' if o.header else 'false'}",
-            f"delim={ql(o.delimiter)}",
-            f"quote={ql(o.quote)}",
-            f"escape={ql(o.escape if o.escape is not None else o.quote)}",
-            f"skip={o.skip_lines}",
-            f"encoding={ql(o.encoding if native else 'utf-8')}",
-        ]
-        if not with_rejects:
-            options.append("ignore_errors=true")  # probing only: the real scan records them
-        else:
-            options += [
-                "store_rejects=true",
-                f"rejects_table='rejects_{self.tag}'",
-                f"rejects_scan='rejects_scan_{self.tag}'",
-            ]
-        return f"read_csv({ql(self.read_path)}, {', '.join(options)})"
-
-    def _check_encoding(self) -> None:
-        """Most lines of the file's start undecodable: the declared encoding is wrong."""
-        opener = gzip.open if self.path.endswith(".gz") else open
-        with opener(self.path, "rb") as handle:
-            lines = handle.read(1 << 16).splitlines()[:200]
-        bad = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                line.decode(self.spec.csv.encoding)
-            except UnicodeDecodeError:
-                bad.append(number)
-        if bad and (bad[0] == 1 or len(bad) * 2 > len(lines)):
-            raise MappingError(
-                f"{self.display}: {len(bad)} of the first {len(lines)} lines (line {bad[0]} "
-                f"first) are not valid {self.spec.csv.encoding}. If the file comes from Excel "
-                f"or a Windows till, set `csv: {{encoding: cp1252}}` for {self.spec.label} "
-                "in sources.yml."
-            )
+        keys = "".join(
+            f", json_extract_string(_doc, {ql('$.' + qi(k))}) as {qi(k)}" for k in self.file_columns
+        )
+        line = f", {qi(reading.LINE_COLUMN)}" if self.lines_file is not None else ""
+        lines = self._lines_sql(
+            f"store_rejects=true, rejects_table='rejects_{self.tag}', "
+            f"rejects_scan='rejects_scan_{self.tag}'"
+            if counting_rejects
+            else "ignore_errors=true"
+        )
+        return (
+            f"(select _raw_line{line}, _doc is not null as _is_json{keys} from (select *, "
+            f"case when json_valid(_raw_line) then _raw_line::json end as _doc from {lines}))"
+        )
 
     def _probe_columns(self) -> list[str]:
-        if self.spec.format == "csv" and "://" not in self.path and self.read_path == self.path:
-            self._check_encoding()
         try:
+            if self.spec.format == "csv":
+                reading.check_encoding(self.read_path, self.spec.csv, self.display, self.spec.label)
+                return reading.column_names(self.read_path, self.spec.csv)
             if self.spec.format == "jsonl":
                 rows = self.con.execute(
                     f"select distinct unnest(json_keys(_raw_line)) as k from {self._lines_sql()} "
                     "where json_valid(_raw_line) order by k"
                 ).fetchall()
                 return [r[0] for r in rows]
-            described = self.con.execute(f"describe select * from {self._scan_sql(False)}")
+            described = self.con.execute(f"describe select * from {self._scan_sql()}")
             return [r[0] for r in described.fetchall()]
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError) as exc:
             raise MappingError(f"Cannot read {self.display} as {self.spec.format}: {exc}") from None
 
-    def _mapping(self) -> dict[str, str]:
-        """Canonical column -> SQL over the file's columns; validated against the file."""
+    def _mapping(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Canonical column -> SQL over the file's columns, and its DuckDB type; validated
+        against the file."""
         source = SOURCES[self.spec.source]
         by_lower = {c.lower(): c for c in self.file_columns}
         expressions: dict[str, str] = {}
@@ -374,17 +386,18 @@ class _Reader:
                 f"{self.display}: map one of {' or '.join(source.one_of)} ({self.spec.label}). "
                 f"The file has: {', '.join(self.file_columns)}."
             )
-        for name, sql in expressions.items():
-            self._check_expression(name, sql)
+        types = {name: self._check_expression(name, sql) for name, sql in expressions.items()}
         if self.spec.filter:
             self._check_expression("filter", self.spec.filter)
-        return expressions
+        return expressions, types
 
-    def _check_expression(self, name: str, sql: str) -> None:
+    def _check_expression(self, name: str, sql: str) -> str:
+        """The DuckDB type of a mapped expression; a MappingError if it does not fit the file."""
         try:
-            self.con.execute(
-                f"select {sql} from ({self._with_pseudo(self._scan_sql(False))}) limit 0"
-            )
+            described = self.con.execute(
+                f"describe select {sql} as _value from ({self._with_pseudo(self._shape_sql())})"
+            ).fetchall()
+            return described[0][1]
         except duckdb.Error as exc:
             first_line = str(exc).splitlines()[0]
             raise MappingError(
@@ -400,19 +413,81 @@ class _Reader:
         )
 
     # -- loading ----------------------------------------------------------------------
+    def _read_rows(self, src: str) -> str:
+        """Create temp table `src` with the file's rows; the SQL giving each its line number."""
+        con, name = self.con, ql(os.path.basename(self.path))
+        select = f"select row_number() over () as _row_index, {name} as _file_name, *"
+        if self.spec.format == "parquet":
+            con.execute(f"create or replace temp table {src} as {select} from {self._scan_sql()}")
+            return "_row_index"
+        if self.spec.format == "jsonl":
+            return self._read_json_lines(src, select)
+        o = self.spec.csv
+        if reading.duckdb_encoding(self.read_path, o):
+            con.execute(
+                f"create or replace temp table {src} as {select} from {self._declared_csv_sql()}"
+            )
+            rejected = con.execute(f"select count(*) from rejects_{self.tag}").fetchone()[0]
+            con.execute(f"drop table rejects_{self.tag}; drop table rejects_scan_{self.tag}")
+            rows = con.execute(f"select count(*) from {src}").fetchone()[0]
+            before_data = o.skip_lines + (1 if o.header else 0)
+            if not rejected and rows + before_data == reading.count_lines(self.read_path):
+                return f"_row_index + {before_data}"  # every line became exactly one row
+        split = reading.split(
+            self.read_path, o, len(self.file_columns), self._temp_file("clean", "lines.csv")
+        )
+        self._check_split(split)
+        self.rejected = split.rejected
+        con.execute(
+            f"create or replace temp table {src} as {select} "
+            f"from {self._clean_csv_sql(split.clean_path)}"
+        )
+        return qi(reading.LINE_COLUMN)
+
+    def _read_json_lines(self, src: str, select: str) -> str:
+        """JSON lines as DuckDB reads them when each line became one row; else split here,
+        so a line with a bad byte is quarantined alone and the others keep their numbers."""
+        con = self.con
+        con.execute(f"create or replace temp table {src} as {select} from {self._scan_sql(True)}")
+        rejected = con.execute(f"select count(*) from rejects_{self.tag}").fetchone()[0]
+        con.execute(f"drop table rejects_{self.tag}; drop table rejects_scan_{self.tag}")
+        rows = con.execute(f"select count(*) from {src}").fetchone()[0]
+        if "://" in self.read_path or (
+            not rejected and rows == reading.count_lines(self.read_path)
+        ):
+            return "_row_index"
+        split = reading.split_lines(self.read_path, self._temp_file("clean", "lines.csv"))
+        self.rejected, self.lines_file = split.rejected, split.clean_path
+        con.execute(f"create or replace temp table {src} as {select} from {self._scan_sql()}")
+        return qi(reading.LINE_COLUMN)
+
+    def _check_split(self, split: reading.SplitFile) -> None:
+        """A wholly wrong file stops the load with what to change in the mapping."""
+        o, rejected = self.spec.csv, split.rejected
+        total = split.records + len(rejected)
+        bad_encoding = sum(r.reason == reading.BAD_ENCODING for r in rejected)
+        if bad_encoding >= 2 and bad_encoding * 2 > total:
+            raise MappingError(
+                f"{self.display}: {bad_encoding} of {total} lines are not valid {o.encoding}. "
+                "If the file comes from Excel or a Windows till, set "
+                f"`csv: {{encoding: cp1252}}` for {self.spec.label} in sources.yml."
+            )
+        if total and not split.records and not bad_encoding:
+            raise MappingError(
+                f"{self.display}: none of its {total} lines reads as {len(self.file_columns)} "
+                f"columns with delimiter {o.delimiter!r} and quote {o.quote!r} (first line "
+                f"{rejected[0].line}: {rejected[0].reason}). Check `csv: {{delimiter, quote, "
+                f"header}}` for {self.spec.label} in sources.yml."
+            )
+
     def load_into(self, source: Source, result: FileLoad) -> None:
         con = self.con
         src, batch = f"src_{self.tag}", f"batch_{self.tag}"
+        line_number = self._read_rows(src)
         con.execute(
-            f"create or replace temp table {src} as "
-            f"select row_number() over () as _row_index, {ql(os.path.basename(self.path))} "
-            f"as _file_name, * from {self._scan_sql(True)}"
+            f"create or replace temp table {batch} as {self._batch_sql(source, src, line_number)}"
         )
-        rejects = self._rejected_lines(src)
-        con.execute(
-            f"create or replace temp table {batch} as {self._batch_sql(source, src, rejects)}"
-        )
-        self._quarantine(batch, src, rejects, result.file_hash)
+        self._quarantine(batch, src, result.file_hash)
         counts = con.execute(
             f"""
             select count(*) filter (where not _keep),
@@ -423,8 +498,8 @@ class _Reader:
             """
         ).fetchone()
         result.rows_filtered, quarantined, result.rows_duplicate, result.rows_loaded = counts
-        result.rows_quarantined = quarantined + len(rejects)
-        result.rows_read = sum(counts) + len(rejects)
+        result.rows_quarantined = quarantined + len(self.rejected)
+        result.rows_read = sum(counts) + len(self.rejected)
         good = f"(select * from {batch} where _keep and _reason is null and _dup_rank = 1)"
         same_key = " and ".join(f"r.{qi(k)} = g.{qi(k)}" for k in source.key)
         # The latest file's version of a key wins over the version another file brought.
@@ -441,46 +516,7 @@ class _Reader:
         )
         con.execute(f"drop table {src}; drop table {batch}")
 
-    def _rejected_lines(self, src: str) -> list[tuple[int, str, str]]:
-        """Lines DuckDB could not split into columns (CSV only): (line, raw text, reason)."""
-        if self.spec.format != "csv":
-            return []
-        rows = self.con.execute(
-            f"select line, any_value(csv_line), string_agg(distinct error_type, ', ') "
-            f"from rejects_{self.tag} group by line order by line"
-        ).fetchall()
-        self.con.execute(
-            f"drop table if exists rejects_{self.tag}; drop table if exists rejects_scan_{self.tag}"
-        )
-        rejects = [(line, text, _reject_reason(kinds)) for line, text, kinds in rows]
-        bad_encoding = sum("encoding" in r[2] for r in rejects)
-        total = len(rejects) + self.con.execute(f"select count(*) from {src}").fetchone()[0]
-        if bad_encoding >= 2 and bad_encoding * 2 > total:
-            raise MappingError(
-                f"{self.display}: {bad_encoding} of {total} lines are not valid "
-                f"{self.spec.csv.encoding}. If the file comes from Excel or a Windows till, set "
-                f"`csv: {{encoding: cp1252}}` for {self.spec.label} in sources.yml."
-            )
-        return rejects
-
-    def _line_numbers_sql(self, src: str, rejects: list[tuple[int, str, str]]) -> str:
-        """Map the n-th good row to its line in the file, skipping header and rejected lines."""
-        first = (1 if self.spec.csv.header else 0) + self.spec.csv.skip_lines + 1
-        if self.spec.format == "parquet":
-            return f"select *, _row_index as _line_number from {src}"
-        if self.spec.format == "jsonl" or not rejects:
-            offset = first - 1 if self.spec.format == "csv" else 0
-            return f"select *, _row_index + {offset} as _line_number from {src}"
-        rejected = ", ".join(str(r[0]) for r in rejects)
-        return f"""
-            select s.*, l.line as _line_number from {src} s join (
-                select line, row_number() over (order by line) as _row_index
-                from range({first}, {first} + (select count(*) from {src}) + {len(rejects)}) t(line)
-                where line not in ({rejected})
-            ) l using (_row_index)
-        """
-
-    def _batch_sql(self, source: Source, src: str, rejects: list[tuple[int, str, str]]) -> str:
+    def _batch_sql(self, source: Source, src: str, line_number: str) -> str:
         """Map, type and check every row; rank duplicates of the natural key (last line wins)."""
         mapped = ", ".join(
             f"({sql}) as {qi('m__' + name)}" for name, sql in self.expressions.items()
@@ -488,7 +524,9 @@ class _Reader:
         keep = f"coalesce(({self.spec.filter}), false)" if self.spec.filter else "true"
         typed, reasons = [], []
         for column in source.columns:
-            value, column_reasons = _convert(column, qi("m__" + column.name), self.spec)
+            value, column_reasons = convert(
+                column, qi("m__" + column.name), self.spec, self.types[column.name], self.window
+            )
             typed.append(f"{value} as {qi(column.name)}")
             reasons += column_reasons
         if source.one_of:
@@ -502,9 +540,11 @@ class _Reader:
             extra = "_is_json, "
         keys = ", ".join(qi(k) for k in source.key)
         return f"""
-            with mapped as (
+            with lines as (
+                select *, {line_number} as _line_number from {src}
+            ), mapped as (
                 select _row_index, _line_number, {keep} as _keep, {extra}{mapped}
-                from ({self._line_numbers_sql(src, rejects)}) s
+                from lines
             ), typed as (
                 select _row_index, _line_number, _keep, {", ".join(typed)}, {reason} as _reason
                 from mapped
@@ -525,12 +565,22 @@ class _Reader:
         parts = ", ".join(f"coalesce({alias}.{qi(c)}, '')" for c in self.file_columns)
         return f"concat_ws({ql(self.spec.csv.delimiter)}, {parts})"
 
-    def _quarantine(
-        self, batch: str, src: str, rejects: list[tuple[int, str, str]], digest: str
-    ) -> None:
-        insert = "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, now()::timestamp)"
-        for line, text, reason in rejects:
-            self.con.execute(insert, [self.spec.source, self.display, line, text, reason, digest])
+    def _quarantine(self, batch: str, src: str, digest: str) -> None:
+        if self.rejected:
+            lines = pandas.DataFrame(
+                {
+                    "line_number": [r.line for r in self.rejected],
+                    "raw_text": [r.raw_text for r in self.rejected],
+                    "reason": [r.reason for r in self.rejected],
+                }
+            )
+            self.con.register(f"rejected_{self.tag}", lines)
+            self.con.execute(
+                f"insert into raw.quarantine select {ql(self.spec.source)}, {ql(self.display)}, "
+                f"line_number, raw_text, reason, {ql(digest)}, now()::timestamp "
+                f"from rejected_{self.tag}"
+            )
+            self.con.unregister(f"rejected_{self.tag}")
         # Raw text only for the rejected rows: rebuilding it for every row costs a third of
         # the typing step.
         self.con.execute(
@@ -543,61 +593,3 @@ class _Reader:
     def cleanup(self) -> None:
         for path in self.temp_files:
             path.unlink(missing_ok=True)
-
-
-def _reject_reason(kinds: str) -> str:
-    return "; ".join(_REJECT_REASONS.get(k.strip(), k.strip().lower()) for k in kinds.split(","))
-
-
-def _convert(column: Column, value: str, spec: InputSpec) -> tuple[str, list[str]]:
-    """SQL typing one mapped value, and the SQL of each reason to reject it."""
-    text = f"nullif(trim(cast({value} as varchar)), '')"
-    name = column.name
-    if column.type == "varchar":
-        typed = f"lower({text})" if column.accepted else text
-    elif column.type == "integer":
-        typed = f"try_cast({text} as bigint)"
-    elif column.type == "decimal":
-        number = text
-        if spec.csv.thousands:
-            number = f"replace({number}, {ql(spec.csv.thousands)}, '')"
-        if spec.csv.decimal == ",":
-            number = f"replace({number}, ',', '.')"
-        typed = f"try_cast({number} as decimal(18, 4))"
-    elif column.type in ("timestamp", "date"):
-        formats = spec.timestamp_formats if column.type == "timestamp" else spec.date_formats
-        iso = f"try_cast({text} as {column.type})"
-        if formats:
-            fmt_list = "[" + ", ".join(ql(f) for f in formats) + "]"
-            typed = f"coalesce(try_strptime({text}, {fmt_list})::{column.type}, {iso})"
-        else:
-            typed = iso
-        if column.type == "timestamp" and spec.timezone.upper() != "UTC":
-            typed = f"timezone('UTC', timezone({ql(spec.timezone)}, {typed}))"
-    elif column.type == "boolean":
-        typed = (
-            f"case when lower({text}) in ({', '.join(map(ql, _TRUE))}) then true "
-            f"when lower({text}) in ({', '.join(map(ql, _FALSE))}) then false end"
-        )
-    else:  # pragma: no cover - the contract only uses the types above
-        raise ValueError(column.type)
-
-    reasons = []
-    if column.required:
-        reasons.append(f"case when {text} is null then 'missing {name}' end")
-    if column.type != "varchar":
-        reasons.append(
-            f"case when {text} is not null and {typed} is null "
-            f"then 'unparsable {name} ''' || {text} || '''' end"
-        )
-    if column.accepted:
-        allowed = column.accepted + spec.accepted_values.get(name, ())
-        reasons.append(
-            f"case when {typed} not in ({', '.join(map(ql, allowed))}) "
-            f"then 'unknown {name} ''' || {text} || '''' end"
-        )
-    if column.non_negative:
-        reasons.append(f"case when {typed} < 0 then 'negative {name}' end")
-    if column.positive:
-        reasons.append(f"case when {typed} <= 0 then '{name} not positive' end")
-    return typed, reasons

@@ -6,7 +6,8 @@ message naming the file, the source and the column, not a half-finished load.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,18 @@ import yaml
 from .canonical import SOURCES
 
 FORMATS = ("csv", "parquet", "jsonl")
-# Encodings DuckDB reads natively; anything else Python knows is transcoded first.
-NATIVE_ENCODINGS = ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1", "utf-16")
+
+
+@dataclass(frozen=True)
+class PlausibleDates:
+    """Dates a file may hold: from `earliest`, up to the day of the load + `days_after_load`.
+
+    Not the scoring date: a backfill of an older date legitimately reads files holding
+    later orders.
+    """
+
+    earliest: date = date(1900, 1, 1)
+    days_after_load: int = 1
 
 
 class MappingError(ValueError):
@@ -50,6 +61,7 @@ class InputSpec:
     columns: dict[str, str] = field(default_factory=dict)
     filter: str | None = None
     accepted_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    plausible_dates: PlausibleDates = field(default_factory=PlausibleDates)
 
     @property
     def label(self) -> str:
@@ -75,6 +87,7 @@ _INPUT_KEYS = {
     "columns",
     "filter",
     "accepted_values",
+    "plausible_dates",
 }
 
 
@@ -100,18 +113,44 @@ def load_mapping(path: Path) -> dict[str, SourceConfig]:
         )
     if "transactions" not in sources:
         raise MappingError(f"{where}: `transactions` is required (RFM needs orders).")
-    return {name: _source(where, name, body) for name, body in sources.items()}
+    _reject_unknown(where, "the top level", document, {"sources", "plausible_dates"})
+    dates = _plausible_dates(where, "`plausible_dates`", document.get("plausible_dates"))
+    return {name: _source(where, name, body, dates) for name, body in sources.items()}
 
 
-def _source(where: str, name: str, body: Any) -> SourceConfig:
+def _plausible_dates(
+    where: str, label: str, raw: Any, default: PlausibleDates | None = None
+) -> PlausibleDates:
+    base = default or PlausibleDates()
+    if raw is None:
+        return base
+    if not isinstance(raw, dict):
+        raise MappingError(f"{where}: {label} must be a mapping of earliest, days_after_load.")
+    _reject_unknown(where, label, raw, {"earliest", "days_after_load"})
+    try:
+        earliest = raw.get("earliest", base.earliest)
+        if not isinstance(earliest, date):
+            earliest = date.fromisoformat(str(earliest))
+        days = int(raw.get("days_after_load", base.days_after_load))
+    except ValueError:
+        raise MappingError(
+            f"{where}: {label}: `earliest` is a date (YYYY-MM-DD) and `days_after_load` "
+            "a whole number of days."
+        ) from None
+    return replace(base, earliest=earliest, days_after_load=days)
+
+
+def _source(where: str, name: str, body: Any, dates: PlausibleDates) -> SourceConfig:
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or not body["inputs"]:
         raise MappingError(f"{where}: source '{name}' needs a non-empty `inputs:` list.")
     _reject_unknown(where, f"source '{name}'", body, _SOURCE_KEYS)
-    inputs = tuple(_input(where, name, i, raw) for i, raw in enumerate(body["inputs"], start=1))
+    inputs = tuple(
+        _input(where, name, i, raw, dates) for i, raw in enumerate(body["inputs"], start=1)
+    )
     return SourceConfig(name, inputs, bool(body.get("prune_removed_files", False)))
 
 
-def _input(where: str, source: str, number: int, raw: Any) -> InputSpec:
+def _input(where: str, source: str, number: int, raw: Any, dates: PlausibleDates) -> InputSpec:
     label = f"source '{source}', input {number}"
     if not isinstance(raw, dict) or not raw.get("path"):
         raise MappingError(f"{where}: {label} needs a `path:` (a file or glob).")
@@ -153,6 +192,9 @@ def _input(where: str, source: str, number: int, raw: Any) -> InputSpec:
         columns=columns,
         filter=raw.get("filter"),
         accepted_values=accepted,
+        plausible_dates=_plausible_dates(
+            where, f"{label} `plausible_dates`", raw.get("plausible_dates"), dates
+        ),
     )
 
 

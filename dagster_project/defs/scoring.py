@@ -28,7 +28,7 @@ class ScoringTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "source":
             return spec
         folder = node.get("fqn", ["", ""])[1]
-        group = folder if folder in ("staging", "quality") else "scoring"
+        group = folder if folder in ("staging", "quality", "features") else "scoring"
         spec = spec.replace_attributes(group_name=group, owners=["team:marketing-analytics"])
         if spec.key in GUARDED_ASSETS:  # tables a Great Expectations suite guards
             spec = spec.merge_attributes(kinds={"great_expectations"})

@@ -67,10 +67,10 @@ class Fit:
 
 @dataclass
 class CustomerValueModel:
-    """A fitted purchase model and spend model, ready to predict."""
+    """A fitted purchase model and (unless fitted alone) spend model, ready to predict."""
 
     purchase: Fit
-    spend: Fit
+    spend: Fit | None
     _purchase_model: object = field(repr=False)
     _spend_model: object = field(repr=False)
 
@@ -135,10 +135,10 @@ def spend_data(features: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fit(features: pd.DataFrame, purchase_model: str = "bgnbd") -> CustomerValueModel:
-    """Fit the purchase model on every customer and Gamma-Gamma on the repeat buyers."""
+def fit_purchase(features: pd.DataFrame, purchase_model: str = "bgnbd") -> CustomerValueModel:
+    """Fit the purchase model (BG/NBD or Pareto/NBD) alone, e.g. for the backtest."""
     from pymc_extras.prior import Prior
-    from pymc_marketing.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+    from pymc_marketing.clv import BetaGeoModel, ParetoNBDModel
 
     _quiet_pymc()
     if purchase_model not in PURCHASE_PARAMETERS:
@@ -152,7 +152,15 @@ def fit(features: pd.DataFrame, purchase_model: str = "bgnbd") -> CustomerValueM
     model_class = BetaGeoModel if purchase_model == "bgnbd" else ParetoNBDModel
     purchase = model_class(model_config=flat)
     purchase_fit = _fit_map(purchase, purchase_data(features), names, purchase_model)
+    return CustomerValueModel(purchase_fit, None, purchase, None)
 
+
+def fit(features: pd.DataFrame, purchase_model: str = "bgnbd") -> CustomerValueModel:
+    """Fit the purchase model on every customer and Gamma-Gamma on the repeat buyers."""
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import GammaGammaModel
+
+    model = fit_purchase(features, purchase_model)
     spend_rows = spend_data(features)
     if len(spend_rows) < 2:
         raise ValueError(
@@ -160,8 +168,9 @@ def fit(features: pd.DataFrame, purchase_model: str = "bgnbd") -> CustomerValueM
             "the spend model needs more."
         )
     spend = GammaGammaModel(model_config={k: Prior("HalfFlat") for k in SPEND_PARAMETERS})
-    spend_fit = _fit_map(spend, spend_rows, SPEND_PARAMETERS, "gamma_gamma")
-    return CustomerValueModel(purchase_fit, spend_fit, purchase, spend)
+    model.spend = _fit_map(spend, spend_rows, SPEND_PARAMETERS, "gamma_gamma")
+    model._spend_model = spend
+    return model
 
 
 def _squeeze(values) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""`python -m benchmarks [--scale S] [--only ingestion|scoring] [--work-dir DIR] [--keep]`."""
+"""`python -m benchmarks [--scale S] [--only NAME] [--work-dir DIR] [--keep]`.
+
+NAME: ingestion, scoring or prediction.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from pathlib import Path
 
 from dagster_project.settings import PROJECT_ROOT
 
-from . import ingestion, scoring
+from . import ingestion, prediction, scoring
 from ._measure import Comparison, rate, size
 
-BENCHMARKS = {"ingestion": ingestion.run, "scoring": scoring.run}
+BENCHMARKS = {"ingestion": ingestion.run, "scoring": scoring.run, "prediction": prediction.run}
 
 
 def _arguments() -> argparse.Namespace:

@@ -29,7 +29,7 @@ class ScoringTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "source":
             return spec
         folder = node.get("fqn", ["", ""])[1]
-        group = folder if folder in ("staging", "quality") else "scoring"
+        group = folder if folder in ("staging", "quality", "features") else "scoring"
         spec = spec.replace_attributes(group_name=group)
         if spec.key in GUARDED_ASSETS:  # tables a Great Expectations suite guards
             spec = spec.merge_attributes(kinds={"great_expectations"})
@@ -89,6 +89,11 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     """`dbt build` as of the partition's date: models, seeds and their tests, in order."""
     # profiles.yml reads the warehouse path from the environment (profiles take no vars).
     os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
+    # A run builds the dbt graph in several steps (blocking checks and the Python model
+    # assets sit between dbt models). dbt's default (eager) would run a test in the first
+    # step that selects any of its parents, before its other parents are built; `buildable`
+    # runs it once all its parents are built or being built.
+    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
     dbt_vars = {"scoring_date": context.partition_key}
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
     # by the next run rather than one new folder per run in the project.

@@ -37,6 +37,10 @@ availability as (
     select * from {{ ref('int_source_availability') }}
 ),
 
+predictions as (
+    select * from {{ ref('customer_predictions') }}
+),
+
 raw_weights as (
     select
         {{ score_weight('rfm') }} as rfm,
@@ -199,6 +203,15 @@ final as (
         coalesce(order_summary.net_revenue_total, 0) as net_revenue_total,
         coalesce(order_summary.orders_recent, 0) as orders_last_365d,
         coalesce(order_summary.net_revenue_recent, 0) as revenue_last_365d,
+        predictions.p_alive,
+        predictions.churn_probability,
+        predictions.churn_band,
+        predictions.expected_orders_90d,
+        predictions.expected_orders_365d,
+        predictions.p_order_90d,
+        predictions.expected_next_order_date,
+        predictions.expected_order_value,
+        predictions.clv_12m,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights
@@ -208,6 +221,7 @@ final as (
     left join order_summary on customers.customer_id = order_summary.customer_id
     left join crm on customers.customer_id = crm.customer_id
     left join reasons on customers.customer_id = reasons.customer_id
+    left join predictions on customers.customer_id = predictions.customer_id
 )
 
 select * from final

@@ -1,0 +1,345 @@
+"""Customer-base models: who is still a customer, how often and for how much they will buy.
+
+BG/NBD (Fader, Hardie & Lee 2005) or Pareto/NBD for the purchase process, Gamma-Gamma for
+the spend per order, from pymc-marketing, fitted by maximum a posteriori with flat priors
+(which is maximum likelihood). Pure functions over DataFrames: the Dagster assets only read
+the dbt features, call these, and write the result. Every time is in days.
+
+Input columns (one row per customer with at least one counted order): `customer_id`,
+`frequency` (repeat purchase days), `recency_days` (first to last purchase day),
+`tenure_days` (first purchase day to the scoring date, T in the literature) and
+`mean_repeat_order_value` (null without a repeat purchase).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+import numpy as np
+import pandas as pd
+from scipy.special import betaln
+
+PURCHASE_PARAMETERS = {"bgnbd": ("r", "alpha", "a", "b"), "pareto_nbd": ("r", "alpha", "s", "beta")}
+SPEND_PARAMETERS = ("p", "q", "v")
+DAYS_PER_MONTH = 365 / 12
+HORIZON_MONTHS = 12
+HORIZON_DAYS = 365
+# Largest |d log-likelihood / d log(parameter)| per customer accepted as an optimum.
+GRADIENT_TOLERANCE = 1e-4
+MODEL_VERSION = "1"
+
+
+def model_version(purchase_model: str) -> str:
+    """What produced a prediction: model pair, this code's version and the library's."""
+    return (
+        f"{purchase_model}+gamma_gamma v{MODEL_VERSION} "
+        f"(pymc-marketing {version('pymc-marketing')})"
+    )
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One fitted model: its parameters and what an engineer needs to trust them."""
+
+    model: str
+    parameters: dict[str, float]
+    log_likelihood: float
+    customers: int
+    seconds: float
+    max_gradient: float  # largest |gradient| per customer at the optimum, in log-parameters
+
+    @property
+    def parameters_valid(self) -> bool:
+        return all(math.isfinite(v) and v > 0 for v in self.parameters.values())
+
+    @property
+    def converged(self) -> bool:
+        return (
+            self.parameters_valid
+            and math.isfinite(self.log_likelihood)
+            and self.max_gradient <= GRADIENT_TOLERANCE
+        )
+
+
+@dataclass
+class CustomerValueModel:
+    """A fitted purchase model and (unless fitted alone) spend model, ready to predict."""
+
+    purchase: Fit
+    spend: Fit | None
+    _purchase_model: object = field(repr=False)
+    _spend_model: object = field(repr=False)
+
+    @property
+    def population_order_value(self) -> float:
+        """Expected order value of a customer without repeat purchase: p v / (q - 1)."""
+        p, q, v = (self.spend.parameters[k] for k in SPEND_PARAMETERS)
+        return p * v / (q - 1) if q > 1 else math.nan
+
+
+def _quiet_pymc() -> None:
+    for name in ("pymc", "pytensor", "pymc_marketing"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _fit_map(model, data: pd.DataFrame, names: tuple[str, ...], label: str) -> Fit:
+    """MAP fit (flat priors: maximum likelihood) and its log-likelihood and gradient."""
+    started = time.perf_counter()
+    model.fit(data, method="map", progressbar=False)
+    seconds = time.perf_counter() - started
+    posterior = model.idata.posterior
+    parameters = {k: float(posterior[k].values.squeeze()) for k in names}
+    pm_model = model.model
+    point = {
+        var.name: np.log(parameters[var.name.removesuffix("_log__")]) for var in pm_model.value_vars
+    }
+    log_likelihood = float(pm_model.compile_logp(jacobian=False)(point))
+    gradient = pm_model.compile_dlogp(jacobian=False)(point)
+    customers = len(data)
+    return Fit(
+        model=label,
+        parameters=parameters,
+        log_likelihood=log_likelihood,
+        customers=customers,
+        seconds=seconds,
+        max_gradient=float(np.max(np.abs(gradient))) / max(customers, 1),
+    )
+
+
+def purchase_data(features: pd.DataFrame) -> pd.DataFrame:
+    """The purchase model's columns, under pymc-marketing's names."""
+    return pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "frequency": features["frequency"].to_numpy(dtype=float),
+            "recency": features["recency_days"].to_numpy(dtype=float),
+            "T": features["tenure_days"].to_numpy(dtype=float),
+        }
+    )
+
+
+def spend_data(features: pd.DataFrame) -> pd.DataFrame:
+    """Customers the spend model learns from: a repeat purchase and a positive mean value."""
+    value = pd.to_numeric(features["mean_repeat_order_value"], errors="coerce")
+    usable = (features["frequency"] > 0) & (value > 0)
+    return pd.DataFrame(
+        {
+            "customer_id": features.loc[usable, "customer_id"].to_numpy(),
+            "frequency": features.loc[usable, "frequency"].to_numpy(dtype=float),
+            "monetary_value": value[usable].to_numpy(dtype=float),
+        }
+    )
+
+
+def fit_purchase(features: pd.DataFrame, purchase_model: str = "bgnbd") -> CustomerValueModel:
+    """Fit the purchase model (BG/NBD or Pareto/NBD) alone, e.g. for the backtest."""
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel, ParetoNBDModel
+
+    _quiet_pymc()
+    if purchase_model not in PURCHASE_PARAMETERS:
+        raise ValueError(
+            f"purchase_model {purchase_model!r} is not one of {sorted(PURCHASE_PARAMETERS)}"
+        )
+    if features.empty:
+        raise ValueError("No customer with a counted order: there is nothing to fit.")
+    names = PURCHASE_PARAMETERS[purchase_model]
+    flat = {name: Prior("HalfFlat") for name in names}
+    model_class = BetaGeoModel if purchase_model == "bgnbd" else ParetoNBDModel
+    purchase = model_class(model_config=flat)
+    purchase_fit = _fit_map(purchase, purchase_data(features), names, purchase_model)
+    return CustomerValueModel(purchase_fit, None, purchase, None)
+
+
+def fit(features: pd.DataFrame, purchase_model: str = "bgnbd") -> CustomerValueModel:
+    """Fit the purchase model on every customer and Gamma-Gamma on the repeat buyers."""
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import GammaGammaModel
+
+    model = fit_purchase(features, purchase_model)
+    spend_rows = spend_data(features)
+    if len(spend_rows) < 2:
+        raise ValueError(
+            f"Only {len(spend_rows)} customer(s) with a repeat order of positive value: "
+            "the spend model needs more."
+        )
+    spend = GammaGammaModel(model_config={k: Prior("HalfFlat") for k in SPEND_PARAMETERS})
+    model.spend = _fit_map(spend, spend_rows, SPEND_PARAMETERS, "gamma_gamma")
+    model._spend_model = spend
+    return model
+
+
+def _squeeze(values) -> np.ndarray:
+    return np.asarray(values).reshape(-1)
+
+
+def p_no_order(model: CustomerValueModel, data: pd.DataFrame, days: np.ndarray) -> np.ndarray:
+    """P(no order in the next `days` days) per customer (`days` per customer or one value)."""
+    days = np.broadcast_to(np.asarray(days, dtype=float), (len(data),))
+    if model.purchase.model == "pareto_nbd":
+        return _squeeze(
+            model._purchase_model.expected_purchase_probability(
+                data.assign(future_t=days), n_purchases=0
+            )
+        )
+    # BG/NBD in closed form (Fader & Hardie 2019, eq. 34). pymc-marketing 0.19's
+    # expected_probability_no_purchase omits the indicator x > 0 on the dropout term,
+    # which is wrong for customers without a repeat purchase.
+    r, alpha, a, b = (model.purchase.parameters[k] for k in PURCHASE_PARAMETERS["bgnbd"])
+    x = data["frequency"].to_numpy(dtype=float)
+    t_x = data["recency"].to_numpy(dtype=float)
+    big_t = data["T"].to_numpy(dtype=float)
+    still = betaln(a, b + x) - (r + x) * np.log(alpha + big_t + days)
+    stays = betaln(a, b + x) - (r + x) * np.log(alpha + big_t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dropped = np.where(
+            x > 0,
+            betaln(a + 1, b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
+    return np.exp(np.logaddexp(dropped, still) - np.logaddexp(dropped, stays))
+
+
+def expected_orders(model: CustomerValueModel, data: pd.DataFrame, days: float) -> np.ndarray:
+    """Expected orders (purchase days) in the next `days` days."""
+    if days == 0:
+        return np.zeros(len(data))
+    return _squeeze(model._purchase_model.expected_purchases(data, future_t=days))
+
+
+def days_to_likely_order(
+    model: CustomerValueModel, data: pd.DataFrame, probability: float = 0.5
+) -> np.ndarray:
+    """Smallest whole number of days d <= HORIZON_DAYS with P(an order within d days) >=
+    `probability`, NaN when none (P grows with d: a binary search per customer)."""
+    low = np.zeros(len(data))  # P(order within low days) < probability
+    high = np.full(len(data), float(HORIZON_DAYS))
+    reachable = 1 - p_no_order(model, data, high) >= probability
+    while np.any(high - low > 1):
+        middle = np.floor((low + high) / 2)
+        hit = 1 - p_no_order(model, data, middle) >= probability
+        high = np.where(hit, middle, high)
+        low = np.where(hit, low, middle)
+    return np.where(reachable, high, np.nan)
+
+
+def predict(model: CustomerValueModel, features: pd.DataFrame) -> pd.DataFrame:
+    """Per customer outputs as of the features' scoring date (see the columns' docs in dbt)."""
+    data = purchase_data(features)
+    if model.purchase.model == "pareto_nbd":
+        alive = _squeeze(model._purchase_model.expected_probability_alive(data, future_t=0))
+    else:
+        alive = _squeeze(model._purchase_model.expected_probability_alive(data))
+    cumulative = [
+        expected_orders(model, data, m * DAYS_PER_MONTH) for m in range(HORIZON_MONTHS + 1)
+    ]
+    out = pd.DataFrame(
+        {
+            "customer_id": data["customer_id"],
+            "p_alive": alive,
+            "churn_probability": 1 - alive,
+            "expected_orders_90d": expected_orders(model, data, 90),
+            "expected_orders_365d": cumulative[-1],
+            "p_order_90d": 1 - p_no_order(model, data, np.array(90.0)),
+            "days_to_likely_order": days_to_likely_order(model, data),
+            "expected_order_value": expected_order_value(model, features),
+        }
+    )
+    for month in range(1, HORIZON_MONTHS + 1):
+        out[f"expected_orders_month_{month:02d}"] = cumulative[month] - cumulative[month - 1]
+    return out
+
+
+def expected_order_value(model: CustomerValueModel, features: pd.DataFrame) -> np.ndarray:
+    """Gamma-Gamma expected value of a future order; the population mean for customers
+    without a repeat order of positive value."""
+    rows = spend_data(features)
+    value = np.full(len(features), model.population_order_value)
+    if len(rows):
+        spend = _squeeze(model._spend_model.expected_customer_spend(rows))
+        where = pd.Index(features["customer_id"]).get_indexer(rows["customer_id"])
+        value[where] = spend
+    return value
+
+
+# -- backtest ------------------------------------------------------------------------------
+BASELINE = "naive_rate"
+
+
+def backtest_customers(
+    model: CustomerValueModel, features: pd.DataFrame, holdout_days: int
+) -> pd.DataFrame:
+    """Per customer of the backtest features: orders predicted in the holdout by the model
+    and by the naive baseline (repeat purchase days per day so far, times holdout_days),
+    P(at least one order) by each, P(alive) at the cutoff, and what happened."""
+    data = purchase_data(features)
+    predicted = expected_orders(model, data, holdout_days)
+    naive = features["frequency"].to_numpy(float) / features["tenure_days"].to_numpy(float)
+    naive_predicted = naive * holdout_days
+    if model.purchase.model == "pareto_nbd":
+        alive = _squeeze(model._purchase_model.expected_probability_alive(data, future_t=0))
+    else:
+        alive = _squeeze(model._purchase_model.expected_probability_alive(data))
+    actual = features["holdout_orders"].to_numpy(float)
+    return pd.DataFrame(
+        {
+            "customer_id": data["customer_id"],
+            "actual_orders": actual,
+            "ordered_again": actual > 0,
+            "model_orders": predicted,
+            "model_p_order": 1 - p_no_order(model, data, np.array(float(holdout_days))),
+            "p_alive": alive,
+            "naive_orders": naive_predicted,
+            # A Poisson process at the historical rate.
+            "naive_p_order": 1 - np.exp(-naive_predicted),
+        }
+    )
+
+
+def backtest_summary(customers: pd.DataFrame, prefix: str) -> dict:
+    """The backtest figures of one predictor (`model` or `naive`) over the holdout."""
+    predicted = customers[f"{prefix}_orders"].to_numpy(float)
+    actual = customers["actual_orders"].to_numpy(float)
+    ordered = customers["ordered_again"].to_numpy(bool)
+    p_order = customers[f"{prefix}_p_order"].to_numpy(float)
+    deciles = (
+        pd.qcut(pd.Series(predicted).rank(method="first"), 10, labels=False) + 1
+        if len(predicted) >= 10
+        else pd.Series(np.ones(len(predicted), dtype=int))
+    )
+    calibration = (
+        pd.DataFrame({"decile": deciles.to_numpy(), "predicted": predicted, "actual": actual})
+        .groupby("decile")
+        .agg(
+            customers=("actual", "size"), predicted=("predicted", "mean"), actual=("actual", "mean")
+        )
+        .reset_index()
+    )
+    alive = customers["p_alive"].to_numpy(float) if prefix == "model" else None
+    return {
+        "customers": len(customers),
+        "mean_absolute_error": float(np.mean(np.abs(predicted - actual))),
+        "predicted_orders": float(predicted.sum()),
+        "actual_orders": float(actual.sum()),
+        "share_ordered_again": float(ordered.mean()),
+        "mean_p_order": float(p_order.mean()),
+        "brier_p_order": float(np.mean((p_order - ordered) ** 2)),
+        "mean_p_alive": float(alive.mean()) if alive is not None else None,
+        "mean_p_alive_ordered_again": float(alive[ordered].mean())
+        if alive is not None and ordered.any()
+        else None,
+        "mean_p_alive_not_ordered": float(alive[~ordered].mean())
+        if alive is not None and (~ordered).any()
+        else None,
+        "calibration_by_decile": [
+            {
+                k: (int(v) if k in ("decile", "customers") else round(float(v), 4))
+                for k, v in row.items()
+            }
+            for row in calibration.to_dict("records")
+        ],
+    }

@@ -11,7 +11,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install run test lint ui bench clean lock
+.PHONY: install old-duckdb run test lint ui bench clean lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,12 +22,26 @@ $(STAMP): pyproject.toml $(LOCK)
 
 install: $(STAMP)
 
+# An old DuckDB (Python package and CLI) in a virtualenv of its own, built once: the tests
+# open the published file with it as the DuckDB 1.x clients BI tools ship would.
+OLD_DUCKDB := build/duckdb-old-venv
+OLD_DUCKDB_STAMP := $(OLD_DUCKDB)/.installed-stamp
+
+$(OLD_DUCKDB_STAMP):
+	rm -rf $(OLD_DUCKDB)
+	$(PYTHON) -m venv $(OLD_DUCKDB)
+	$(OLD_DUCKDB)/bin/python -m pip install --quiet 'duckdb==1.1.3' 'duckdb-cli==1.4.4' 'duckdb_engine==0.17.0'
+	chmod +x $(OLD_DUCKDB)/bin/duckdb
+	touch $@
+
+old-duckdb: $(OLD_DUCKDB_STAMP)
+
 ## run: install, demo data if landing is empty, materialise everything, print what was published
 run: install
 	$(BIN)/python -m dagster_project run $(if $(SCORING_DATE),--scoring-date $(SCORING_DATE))
 
 ## test: install, lint, then the whole test suite
-test: install lint
+test: install lint old-duckdb
 	$(BIN)/python -m pytest
 
 ## lint: ruff on Python, sqlfluff (dbt templater, scratch warehouse) on the dbt models and
@@ -59,4 +73,4 @@ lock:
 	rm -rf build/lock-venv
 
 clean:
-	rm -rf $(VENV) dbt/target dbt/logs .pytest_cache
+	rm -rf $(VENV) build dbt/target dbt/logs .pytest_cache

@@ -7,6 +7,7 @@ another directory with `SCORING_DATA_DIR` without reloading code.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -61,6 +62,11 @@ class DataDir:
         return self.published / "parquet"
 
     @property
+    def published_parquet_current(self) -> Path:
+        """The pointer (a symlink) to the latest Parquet version folder."""
+        return self.published_parquet / "current"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster_home"
 
@@ -106,6 +112,34 @@ def first_scoring_date() -> date:
         raise SystemExit(
             f"{FIRST_SCORING_DATE_VARIABLE}={chosen!r} is not a date: use YYYY-MM-DD."
         ) from None
+
+
+# The oldest DuckDB storage format that holds what we publish: DuckDB 1.0 and later (and
+# the BI drivers built on them) read it, while 2.0's default format only 2.0 reads.
+DEFAULT_PUBLISH_STORAGE_VERSION = "v1.0.0"
+DEFAULT_PARQUET_VERSIONS_KEPT = 3
+
+
+def publish_storage_version() -> str:
+    """`SCORING_PUBLISH_STORAGE_VERSION`: the published file's DuckDB storage format."""
+    chosen = os.environ.get("SCORING_PUBLISH_STORAGE_VERSION") or DEFAULT_PUBLISH_STORAGE_VERSION
+    if chosen != "latest" and not re.fullmatch(r"v\d+\.\d+\.\d+", chosen):
+        raise ValueError(
+            f"SCORING_PUBLISH_STORAGE_VERSION={chosen!r} is not a DuckDB storage version: use "
+            f"e.g. {DEFAULT_PUBLISH_STORAGE_VERSION} (readable by DuckDB 1.0 and later) or latest."
+        )
+    return chosen
+
+
+def parquet_versions_kept() -> int:
+    """`SCORING_PARQUET_VERSIONS_KEPT`: Parquet version folders kept, the current one included."""
+    chosen = os.environ.get("SCORING_PARQUET_VERSIONS_KEPT") or str(DEFAULT_PARQUET_VERSIONS_KEPT)
+    if not chosen.isdigit() or int(chosen) < 1:
+        raise ValueError(
+            f"SCORING_PARQUET_VERSIONS_KEPT={chosen!r} must be a whole number of 1 or more "
+            "(how many published Parquet versions stay on disk, the current one included)."
+        )
+    return int(chosen)
 
 
 def prepare_dagster_home(data: DataDir) -> Path:

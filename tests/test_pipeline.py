@@ -154,7 +154,7 @@ def test_published_file_holds_the_mart_rows(demo_run: PipelineRun) -> None:
                 ).fetchone()[0]
                 assert missing == 0, f"{left} has {missing} rows not in {right}"
         assert con.execute("select count(*) from customer_scores").fetchone()[0] > 0
-    parquet = demo_run.layout.published_parquet / "customer_scores.parquet"
+    parquet = demo_run.layout.published_parquet_current / "customer_scores.parquet"
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] > 0
 
 

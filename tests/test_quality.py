@@ -100,9 +100,8 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
     assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log_v1] == [
         (1, SCORING_DATE, good.result.run_id)
     ]
-    assert {f"parquet/{t}.parquet" for t in [*PUBLISHED_TABLES, "publication_log"]} <= set(
-        published_files
-    )
+    parquet_v1 = {f"parquet/v000001/{t}.parquet" for t in [*PUBLISHED_TABLES, "publication_log"]}
+    assert parquet_v1 <= set(published_files)
 
     # A late export whose dates are day-first: 360 of its 400 lines cannot be parsed.
     export = layout.landing_for("transactions") / "transactions_late_export.csv"
@@ -198,10 +197,16 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
     assert warehouse_rows(layout, "select count(*) from raw.quarantine") == [(0,)]
     assert layout.published_db.read_bytes() != published_bytes
     changed = file_digests(layout.published)
-    assert set(changed) == set(published_files)  # same files, no temporary one left behind
+    # Version 1's files are kept beside version 2's, and no temporary one is left behind.
+    parquet_v2 = {name.replace("v000001", "v000002") for name in parquet_v1}
+    assert set(changed) == set(published_files) | parquet_v2
+    assert {name: changed[name] for name in parquet_v1} == {
+        name: published_files[name] for name in parquet_v1
+    }
+    assert layout.published_parquet_current.resolve().name == "v000002"
     assert (
-        changed["parquet/publication_log.parquet"]
-        != published_files["parquet/publication_log.parquet"]
+        changed["parquet/v000002/publication_log.parquet"]
+        != published_files["parquet/v000001/publication_log.parquet"]
     )
 
 
@@ -244,6 +249,18 @@ def start_reader(layout: settings.DataDir, mode: str, folder: Path) -> tuple:
     return process, stop, out
 
 
+def start_parquet_reader(layout: settings.DataDir, folder: Path) -> tuple:
+    stop, out = folder / "stop-parquet", folder / "reads-parquet.json"
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("parquet_reader.py"))]
+        + [str(layout.published_parquet), str(stop), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return process, stop, out
+
+
 def stop_reader(process: subprocess.Popen, stop: Path, out: Path) -> dict:
     stop.touch()
     try:
@@ -261,6 +278,7 @@ def test_bi_readers_in_another_process_never_see_a_lock_or_a_torn_version(
 ) -> None:
     layout = settings.data_dir(tmp_path / "data")
     readers = {mode: start_reader(layout, mode, tmp_path) for mode in ("fresh", "pooled")}
+    readers["parquet"] = start_parquet_reader(layout, tmp_path)
     scoring_dates = [SCORING_DATE, date(2026, 11, 2), date(2026, 11, 3)]
     try:
         first = make_demo_run(layout.root, customers=SMALL)
@@ -278,6 +296,12 @@ def test_bi_readers_in_another_process_never_see_a_lock_or_a_torn_version(
     # Each version has other row counts than the one before it, so a torn read would show.
     history = [r["customer_segment_history_rows"] for r in log]
     assert 0 < history[0] < history[1] < history[2]
+
+    # A Parquet reader that resolves `current` once per read never mixes two versions.
+    parquet = summaries["parquet"]
+    assert parquet["errors"] == [] and parquet["mixed"] == [], parquet
+    assert parquet["reads"] >= 50 and parquet["versions"][-1] == 3, parquet
+    assert parquet["versions"] == sorted(parquet["versions"])
 
     fresh = summaries["fresh"]
     assert fresh["pool"] == "NullPool"
@@ -304,7 +328,7 @@ def test_parquet_copies_match_the_published_database(demo_run: PipelineRun) -> N
     counts = {}
     with duckdb.connect(str(layout.published_db), read_only=True) as con:
         for table in [*PUBLISHED_TABLES, "publication_log"]:
-            path = layout.published_parquet / f"{table}.parquet"
+            path = layout.published_parquet_current / f"{table}.parquet"
             in_db = con.execute(f"select count(*) from {table}").fetchone()[0]
             in_parquet = con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
             assert in_parquet == in_db, table

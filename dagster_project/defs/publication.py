@@ -60,8 +60,9 @@ def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
     owners=["team:data-engineering"],
     description=(
         "published/segments.duckdb (customer_scores, segment_summary, customer_segment_history, "
-        "segment_migrations, publication_log) and the same tables as Parquet under "
-        "published/parquet/: what BI tools read. Replaced atomically, only after the checks pass."
+        "segment_migrations, publication_log; a DuckDB 1.x storage format) and the same tables "
+        "as Parquet in a new version folder that published/parquet/current then points to: "
+        "what BI tools read. Replaced atomically, only after the checks pass."
     ),
 )
 def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):

@@ -3,16 +3,27 @@
 A new DuckDB file is written beside the published one and renamed over it: a BI reader
 sees the whole previous version or the whole new one, never a mix, never a lock (readers
 who opened the old file keep it). The warehouse itself is never opened by readers.
+
+The DuckDB file is written in an older storage format (`publish_storage_version`) so that
+the DuckDB 1.x readers BI tools ship can open it. Parquet files go to a new version folder
+per publication (`parquet/v000042/`); the `parquet/current` symlink is then replaced by a
+rename, so a reader that resolves it once reads every table from one version. The last
+`parquet_versions_kept` version folders stay on disk for readers still on an older one.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
+
+from .. import settings
 from ..settings import DataDir
 from .warehouse import connect
 from .warehouse import quote_literal as ql
@@ -61,9 +72,11 @@ def publish(
     layout.published.mkdir(parents=True, exist_ok=True)
     target = layout.published_db
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    parquet_files: dict[str, Path] = {}
+    parquet_staging: Path | None = None
+    storage = {"storage_compatibility_version": settings.publish_storage_version()}
+    versions_kept = settings.parquet_versions_kept()
     try:
-        with connect(staging) as con:
+        with connect(staging, config=storage) as con:
             con.execute(f"attach {ql(str(layout.warehouse))} as wh (read_only)")
             previous = target.exists()
             if previous:
@@ -98,19 +111,68 @@ def publish(
             con.execute("detach wh")
             if previous:
                 con.execute("detach prev")
-            layout.published_parquet.mkdir(parents=True, exist_ok=True)
-            for table in [*PUBLISHED_TABLES, "publication_log"]:
-                final = layout.published_parquet / f"{table}.parquet"
-                parquet_files[table] = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
-                con.execute(f"copy {table} to {ql(str(parquet_files[table]))} (format parquet)")
-        for table, temporary in parquet_files.items():
-            os.replace(temporary, layout.published_parquet / f"{table}.parquet")
+            parquet_staging = write_parquet_folder(con, layout.published_parquet)
+        version_folder = layout.published_parquet / parquet_version_name(version)
+        if version_folder.exists():  # left by a run killed before it published this version
+            shutil.rmtree(version_folder)
+        os.replace(parquet_staging, version_folder)
         os.replace(staging, target)
+        switch_current(layout.published_parquet, version_folder)
     finally:
         staging.unlink(missing_ok=True)
-        for temporary in parquet_files.values():
-            temporary.unlink(missing_ok=True)
+        if parquet_staging is not None and parquet_staging.exists():
+            shutil.rmtree(parquet_staging)
+    prune_parquet_versions(layout.published_parquet, versions_kept)
     return Publication(version, scoring_date, counts, keep_current)
+
+
+_VERSION_FOLDER = re.compile(r"v(\d{6,})")
+
+
+def parquet_version_name(version: int) -> str:
+    """The folder of one published version under `parquet/` (sorts by version)."""
+    return f"v{version:06d}"
+
+
+def write_parquet_folder(con: duckdb.DuckDBPyConnection, parquet_root: Path) -> Path:
+    """Every table of the database `con` is on, as `<table>.parquet` in a new hidden folder."""
+    parquet_root.mkdir(parents=True, exist_ok=True)
+    folder = parquet_root / f".v.{uuid.uuid4().hex}.tmp"
+    folder.mkdir()
+    tables = [*PUBLISHED_TABLES, "publication_log"]
+    for table in tables:
+        con.execute(f"copy {table} to {ql(str(folder / f'{table}.parquet'))} (format parquet)")
+    return folder
+
+
+def switch_current(parquet_root: Path, version_folder: Path) -> None:
+    """Point `parquet/current` at `version_folder` in one rename (a relative symlink)."""
+    pointer = parquet_root / "current"
+    temporary = parquet_root / f".current.{uuid.uuid4().hex}.tmp"
+    temporary.symlink_to(version_folder.name, target_is_directory=True)
+    try:
+        os.replace(temporary, pointer)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def prune_parquet_versions(parquet_root: Path, keep: int) -> list[Path]:
+    """Remove all but the newest `keep` version folders (never the current one), the leftovers
+    of killed runs, and the per-table files of the layout before version folders."""
+    current = (parquet_root / "current").resolve()
+    versions = sorted(
+        (p for p in parquet_root.iterdir() if p.is_dir() and _VERSION_FOLDER.fullmatch(p.name)),
+        key=lambda p: int(p.name[1:]),
+    )
+    removed = [p for p in versions[:-keep] if p.resolve() != current]
+    removed += [p for p in parquet_root.glob(".*.tmp")]
+    removed += [p for p in parquet_root.glob("*.parquet") if p.is_file()]
+    for path in removed:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return removed
 
 
 def read_segment_table(path: Path) -> list[tuple]:

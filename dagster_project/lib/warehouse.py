@@ -10,11 +10,13 @@ import duckdb
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, read_only: bool = False, config: dict[str, str] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection closed on every path, errors included (the file lock goes with it)."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(str(path), read_only=read_only, config=config or {})
     try:
         # No progress bar: on long loads it would fill the step logs with redraws.
         con.execute("set enable_progress_bar = false")

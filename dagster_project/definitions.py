@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from .defs import automation, ingestion, publication, quality, scoring
+from .defs import automation, ingestion, publication, quality, report, scoring
 from .defs.resources import build_resources
 
 defs = dg.Definitions.merge(
@@ -10,6 +10,7 @@ defs = dg.Definitions.merge(
     scoring.defs,
     quality.defs,
     publication.defs,
+    report.defs,
     automation.defs,
     dg.Definitions(resources=build_resources()),
 )

@@ -1,7 +1,7 @@
-"""What a publication shows over time: the visual report, KPI history and score
-calibration, on real runs of two dates: a past date (one date published: nothing to
+"""What a publication shows over time: the visual report, KPI history, score calibration
+and replay, on real runs of two dates: a past date (one date published: nothing to
 calibrate yet), then today's date, which calibrates the past date whose outcome horizon has
-elapsed. The report is opened in a real browser."""
+elapsed. The report is opened in a real browser; the past date is replayed and compared."""
 
 from __future__ import annotations
 
@@ -20,13 +20,18 @@ from conftest import (
     SCORING_DATE,
     SEED,
     failure_text,
+    publication_log,
     run_daily,
     use_data_dir,
 )
 from plotly.offline import get_plotlyjs
 
+from dagster_project import replay, settings
+from dagster_project.__main__ import main
 from dagster_project.demo_data import generate
 from dagster_project.lib import report
+from dagster_project.lib.loader import load_source
+from dagster_project.lib.sources import load_mapping
 from dagster_project.settings import DataDir
 
 PAST_DATE = date(2026, 7, 15)
@@ -274,3 +279,66 @@ def test_optional_sections_appear_only_when_their_table_is_published(tmp_path: P
     assert "Campaign economics" not in page and "Predictive groups" not in page
     # Core sections without their table say so in their place.
     assert "the published file has no `segment_summary` table yet" in page
+
+
+# Replay (kept last in this module: it edits a landing file, then restores it).
+
+
+def _history_rows(path: Path, table: str, columns: list[str], scoring_date: date) -> list:
+    """Rows by customer; floats rounded (a sum in another order changes the last bits)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            f"select {', '.join(columns)} from {table} where scoring_date = ? order by customer_id",
+            [scoring_date],
+        ).fetchall()
+    return [tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows]
+
+
+def test_a_replay_of_a_past_date_gives_the_published_scores_row_for_row(
+    published: Published, capsys: pytest.CaptureFixture[str], restored_environment: None
+) -> None:
+    layout = published.layout
+    code = main(["replay", "--scoring-date", PAST_DATE.isoformat(), "--keep"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Same scores as published." in out and " 0 different, 0 only published," in out
+    scratch = DataDir(Path(re.search(r"Replay kept in (\S+)", out).group(1)))
+    comparison = replay.compare(layout.published_db, scratch.warehouse, PAST_DATE)
+    assert comparison.identical, comparison
+    assert {"segment", "score_0_100", "monetary", "behavioural_score"} <= set(comparison.columns)
+    columns = ["customer_id", *comparison.columns]
+    published_rows = _history_rows(
+        layout.published_db, "customer_segment_history", columns, PAST_DATE
+    )
+    replayed_rows = _history_rows(
+        scratch.warehouse, "marts.customer_segment_history", columns, PAST_DATE
+    )
+    assert len(published_rows) > 300 and replayed_rows == published_rows
+    # The replay read the real files and left the real warehouse and published file alone.
+    since = replay.published_at(layout.published_db, PAST_DATE)
+    assert replay.changed_files(layout.warehouse, scratch.warehouse, since) == []
+    assert [r["scoring_date"] for r in publication_log(layout.published_db)] == [
+        PAST_DATE,
+        SCORING_DATE,
+    ]
+
+    # A landing file changed since: loading it into the replay's warehouse (as a replay
+    # does first) makes the manifests disagree, and the replay names the file.
+    changed = layout.landing / "transactions" / "transactions_2026-03.csv"
+    original = changed.read_bytes()
+    lines = original.decode().splitlines(keepends=True)
+    fields = lines[1].split(",")
+    fields[8] = "999.99"  # unit_price of an order line before the replayed date
+    lines[1] = ",".join(fields)
+    try:
+        changed.write_text("".join(lines))
+        with duckdb.connect(str(scratch.warehouse)) as con:
+            mapping = load_mapping(settings.sources_file())
+            load_source(con, mapping["transactions"], scratch.root, "transactions")
+    finally:
+        changed.write_bytes(original)
+    assert replay.changed_files(layout.warehouse, scratch.warehouse, since) == [
+        "transactions: landing/transactions/transactions_2026-03.csv"
+        " (changed since the warehouse loaded it)"
+    ]
+    shutil.rmtree(scratch.root)

@@ -1,4 +1,4 @@
-"""Command line: `python -m dagster_project run|prepare|ui`.
+"""Command line: `python -m dagster_project run|replay|prepare|ui`.
 
 `run` is what `make run` calls: demo data if the landing folder is empty, every asset
 materialised for one scoring date, then the published segments printed.
@@ -202,11 +202,20 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("SCORING_DEMO_CUSTOMERS", "10000")),
         help="customers in generated demo data (only if landing is empty)",
     )
+    replay_parser = commands.add_parser(
+        "replay", help="recompute a published scoring date in a scratch copy and compare"
+    )
+    replay_parser.add_argument("--scoring-date", type=date.fromisoformat, required=True)
+    replay_parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     commands.add_parser("prepare", help="prepare the dbt manifest and the Dagster instance")
     commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.scoring_date or settings.default_scoring_date(), args.demo_customers)
+    if args.command == "replay":
+        from .replay import replay
+
+        return replay(prepare(), args.scoring_date, keep=args.keep)
     if args.command == "prepare":
         prepare()
         return 0

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from .defs import automation, ingestion, prediction, publication, quality, scoring
+from .defs import automation, ingestion, prediction, publication, quality, report, scoring
 from .defs.resources import build_resources
 
 defs = dg.Definitions.merge(
@@ -11,6 +11,7 @@ defs = dg.Definitions.merge(
     prediction.defs,
     quality.defs,
     publication.defs,
+    report.defs,
     automation.defs,
     dg.Definitions(resources=build_resources()),
 )

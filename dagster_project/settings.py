@@ -58,6 +58,10 @@ class DataDir:
         return self.published / "segments.duckdb"
 
     @property
+    def published_report(self) -> Path:
+        return self.published / "report.html"
+
+    @property
     def published_parquet(self) -> Path:
         return self.published / "parquet"
 

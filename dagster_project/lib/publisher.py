@@ -34,17 +34,18 @@ PUBLISHED_TABLES = {
     "customer_segment_history": "marts.customer_segment_history",
     "segment_migrations": "marts.segment_migrations",
     "customer_predictions": "marts.customer_predictions",
+    "segment_kpis": "marts.segment_kpis",
+    "score_calibration": "marts.score_calibration",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
-CURRENT_TABLES = ("customer_scores", "segment_summary", "customer_predictions")
-
-# Row counts kept in publication_log (its columns are fixed: earlier versions are copied).
-_LOGGED_ROW_COUNTS = (
+CURRENT_TABLES = (
     "customer_scores",
     "segment_summary",
-    "customer_segment_history",
-    "segment_migrations",
+    "customer_predictions",
+    "segment_kpis",
+    "score_calibration",
 )
+
 _LOG_COLUMNS = """
     version bigint, scoring_date date, published_at timestamp, run_id varchar,
     customer_scores_rows bigint, segment_summary_rows bigint,
@@ -91,22 +92,29 @@ def publish(
             counts = {}
             for table, origin in PUBLISHED_TABLES.items():
                 origin = f"wh.{origin}"
-                if keep_current and table in CURRENT_TABLES:
+                if keep_current and table in CURRENT_TABLES and _has_table(con, "prev", table):
                     origin = f"prev.main.{table}"
                 con.execute(f"create table {table} as select * from {origin}")
                 counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            # By name, adding a count column for a table published for the first time.
+            for table in counts:
+                con.execute(
+                    f"alter table publication_log add column if not exists {table}_rows bigint"
+                )
+            entry = {
+                "version": version,
+                "scoring_date": scoring_date,
+                "published_at": datetime.now(UTC).replace(tzinfo=None),
+                "run_id": run_id,
+                **{f"{table}_rows": count for table, count in counts.items()},
+                "checks_passed": ", ".join(checks_passed),
+                "checks_warned": ", ".join(checks_warned),
+                "current_tables_kept": keep_current,
+            }
             con.execute(
-                "insert into publication_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    version,
-                    scoring_date,
-                    datetime.now(UTC).replace(tzinfo=None),
-                    run_id,
-                    *(counts[table] for table in _LOGGED_ROW_COUNTS),
-                    ", ".join(checks_passed),
-                    ", ".join(checks_warned),
-                    keep_current,
-                ],
+                f"insert into publication_log ({', '.join(entry)}) "
+                f"values ({', '.join('?' * len(entry))})",
+                list(entry.values()),
             )
             con.execute("detach wh")
             if previous:
@@ -173,6 +181,15 @@ def prune_parquet_versions(parquet_root: Path, keep: int) -> list[Path]:
         else:
             path.unlink(missing_ok=True)
     return removed
+
+
+def _has_table(con, database: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+            [database, table],
+        ).fetchone()[0]
+    )
 
 
 def read_segment_table(path: Path) -> list[tuple]:

@@ -41,6 +41,10 @@ predictions as (
     select * from {{ ref('customer_predictions') }}
 ),
 
+lead_grades as (
+    select * from {{ ref('int_prospect_lead_grades') }}
+),
+
 raw_weights as (
     select
         {{ score_weight('rfm') }} as rfm,
@@ -212,6 +216,8 @@ final as (
         predictions.expected_next_order_date,
         predictions.expected_order_value,
         predictions.clv_12m,
+        lead_grades.lead_grade,
+        lead_grades.lead_action,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights
@@ -222,6 +228,7 @@ final as (
     left join crm on customers.customer_id = crm.customer_id
     left join reasons on customers.customer_id = reasons.customer_id
     left join predictions on customers.customer_id = predictions.customer_id
+    left join lead_grades on customers.customer_id = lead_grades.customer_id
 )
 
 select * from final

@@ -24,7 +24,12 @@ final as (
         f_score,
         m_score,
         rfm_cell,
-        score_0_100
+        score_0_100,
+        -- For segment_kpis (revenue, orders) and score_calibration (every score's deciles).
+        frequency,
+        monetary,
+        rfm_score_100,
+        behavioural_score
     from scores
 )
 

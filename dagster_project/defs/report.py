@@ -4,7 +4,7 @@ publication (never from the warehouse), so a marketer sees what BI tools read.""
 import dagster as dg
 
 from ..lib import report
-from .partitions import scoring_dates
+from .partitions import one_date_per_run, scoring_dates
 from .resources import Warehouse
 
 
@@ -12,6 +12,7 @@ from .resources import Warehouse
     key=dg.AssetKey(["published", "report"]),
     deps=[dg.AssetKey(["published", "segments"])],
     partitions_def=scoring_dates,
+    backfill_policy=one_date_per_run,
     group_name="publication",
     kinds={"html", "plotly"},
     owners=["team:marketing-analytics"],

@@ -23,7 +23,7 @@ from dagster_project.demo_data import (
     generate,
     main,
 )
-from dagster_project.lib.canonical import EVENT_TYPES
+from dagster_project.lib.canonical import EVENT_TYPES, INVOICE_STATUSES
 from dagster_project.lib.canonical import TRANSACTION_STATUSES as ORDER_STATUSES
 
 END = date(2026, 3, 31)
@@ -242,6 +242,18 @@ def _valid(source: str, row: dict[str, str]) -> bool:
             bool(row["event_id"])
             and _is_timestamp(row["event_ts"])
             and row["event_type"] in EVENT_TYPES
+        )
+    if source == "invoices":
+        try:
+            amount, paid = Decimal(row["amount"]), Decimal(row["paid_amount"] or 0)
+            issue, due = date.fromisoformat(row["issue_date"]), date.fromisoformat(row["due_date"])
+        except (InvalidOperation, ValueError):
+            return False
+        return (
+            bool(row["invoice_id"])
+            and due >= issue
+            and paid <= amount
+            and row["status"] in (INVOICE_STATUSES)
         )
     return (
         bool(row["customer_id"])

@@ -1540,6 +1540,7 @@ _DRIFT_RECENT_DAYS = 120
 _DISPUTE_RATE = 0.03
 _PARTIAL_RATE = 0.03
 _WRITE_OFF_AFTER_DAYS = 120  # overdue this long, an unpaid invoice is written off
+_SETTLED_AFTER_DAYS = 60  # a dispute or an instalment plan is over within this
 
 
 def _days_late(rng: random.Random, behaviour: str, day: int, clock: _Clock) -> int:
@@ -1573,15 +1574,17 @@ def _invoice_row(rng, order: _Order, behaviour: str, terms: int, unpaid: bool, c
     amount = _order_amount(order)
     paid_amount, paid_day, status = 0, -1, "open"
     roll = rng.random()
+    # Disputes and instalments get settled in time: only recent invoices show them.
+    recent = due > clock.last_day - _SETTLED_AFTER_DAYS
     if unpaid:  # the customer stopped paying
         status = "written_off" if due + _WRITE_OFF_AFTER_DAYS <= clock.last_day else "open"
-    elif roll < _DISPUTE_RATE:
+    elif roll < _DISPUTE_RATE and recent:
         status = "disputed"
     else:
         paid_day = max(issue, due + _days_late(rng, behaviour, issue, clock))
         if paid_day > clock.last_day:
             paid_day = -1
-        elif roll < _DISPUTE_RATE + _PARTIAL_RATE:
+        elif roll < _DISPUTE_RATE + _PARTIAL_RATE and recent:
             paid_amount, status = amount * rng.randint(3, 7) // 10, "partially_paid"
         else:
             paid_amount, status = amount, "paid"

@@ -22,9 +22,18 @@ PUBLISHED_TABLES = {
     "segment_summary": "marts.segment_summary",
     "customer_segment_history": "marts.customer_segment_history",
     "segment_migrations": "marts.segment_migrations",
+    "receivables_by_customer": "marts.receivables_by_customer",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
-CURRENT_TABLES = ("customer_scores", "segment_summary")
+CURRENT_TABLES = ("customer_scores", "segment_summary", "receivables_by_customer")
+
+# Row counts kept in publication_log (its columns are fixed: earlier versions are copied).
+_LOGGED_ROW_COUNTS = (
+    "customer_scores",
+    "segment_summary",
+    "customer_segment_history",
+    "segment_migrations",
+)
 
 _LOG_COLUMNS = """
     version bigint, scoring_date date, published_at timestamp, run_id varchar,
@@ -81,7 +90,7 @@ def publish(
                     scoring_date,
                     datetime.now(UTC).replace(tzinfo=None),
                     run_id,
-                    *counts.values(),
+                    *(counts[table] for table in _LOGGED_ROW_COUNTS),
                     ", ".join(checks_passed),
                     ", ".join(checks_warned),
                     keep_current,

@@ -37,6 +37,10 @@ availability as (
     select * from {{ ref('int_source_availability') }}
 ),
 
+payment_risk as (
+    select * from {{ ref('customer_payment_risk') }}
+),
+
 raw_weights as (
     select
         {{ score_weight('rfm') }} as rfm,
@@ -176,10 +180,12 @@ final as (
         crm.crm_tags,
         crm.latest_note_date,
         round(
+            {% call with_payment_reliability('payment_risk.payment_risk_score') -%}
             weights.rfm * coalesce(rfm.rfm_score_100, 0)
             + coalesce(weights.behaviour * components.behavioural_score, 0)
             + coalesce(weights.fit * components.fit_score, 0)
-            + coalesce(weights.crm * components.crm_signal_score, 0),
+            + coalesce(weights.crm * components.crm_signal_score, 0)
+            {%- endcall %},
             1
         ) as score_0_100,
         coalesce(reasons.score_reasons, 'no order, activity or signal before the scoring date')
@@ -197,6 +203,10 @@ final as (
         order_summary.last_order_date,
         coalesce(order_summary.orders_total, 0) as orders_total,
         coalesce(order_summary.net_revenue_total, 0) as net_revenue_total,
+        payment_risk.payment_risk_score,
+        payment_risk.payment_risk_band,
+        payment_risk.overdue_amount,
+        payment_risk.payment_risk_reasons,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights
@@ -206,6 +216,7 @@ final as (
     left join order_summary on customers.customer_id = order_summary.customer_id
     left join crm on customers.customer_id = crm.customer_id
     left join reasons on customers.customer_id = reasons.customer_id
+    left join payment_risk on customers.customer_id = payment_risk.customer_id
 )
 
 select * from final

@@ -1,4 +1,4 @@
-"""Deterministic, realistic and optionally dirty demo data for the six landing sources.
+"""Deterministic, realistic and optionally dirty demo data for the landing sources.
 
 Why this module exists:
 
@@ -22,6 +22,7 @@ minimal quoting; timestamps 'YYYY-MM-DD HH:MM:SS', dates 'YYYY-MM-DD', decimals 
     crm_notes/crm_notes.csv
     campaigns/campaigns.csv
     campaign_contacts/campaign_contacts.csv
+    invoices/invoices.csv                      pay-on-invoice customers, as of end_date
 
 Faults relation (holds for every source, dirty or not):
 
@@ -41,6 +42,7 @@ import io
 import random
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from .lib.canonical import TRANSACTION_CHANNELS as ORDER_CHANNELS
@@ -103,6 +105,18 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "responded",
         "response_ts",
         "order_id",
+    ),
+    "invoices": (
+        "invoice_id",
+        "customer_ref",
+        "order_id",
+        "issue_date",
+        "due_date",
+        "amount",
+        "currency",
+        "paid_amount",
+        "paid_date",
+        "status",
     ),
 }
 SOURCES = tuple(COLUMNS)
@@ -674,6 +688,14 @@ FAULT_KINDS: dict[str, tuple[str, ...]] = {
     ),
     "interactions": ("duplicate_line", "bad_date", "missing_key", "unknown_enum", "bad_encoding"),
     "crm_customers": ("duplicate_line", "bad_date", "missing_key", "unknown_enum", "bad_encoding"),
+    "invoices": (
+        "duplicate_line",
+        "bad_date",
+        "missing_key",
+        "unknown_enum",
+        "due_before_issue",
+        "overpaid",
+    ),
 }
 _FAULT_COLUMN = {  # source: fault kind -> index of the column it damages
     "transactions": {
@@ -686,11 +708,19 @@ _FAULT_COLUMN = {  # source: fault kind -> index of the column it damages
     },
     "interactions": {"bad_date": 2, "missing_key": 0, "unknown_enum": 3, "bad_encoding": 5},
     "crm_customers": {"bad_date": 8, "missing_key": 0, "unknown_enum": 10, "bad_encoding": 3},
+    "invoices": {
+        "bad_date": 3,
+        "missing_key": 0,
+        "unknown_enum": 9,
+        "due_before_issue": 4,
+        "overpaid": 7,
+    },
 }
 _BAD_ENUMS = {
     "transactions": ("pending??", "shipped", "unknown"),
     "interactions": ("page_vew", "click??", "bot_hit"),
     "crm_customers": ("maybe", "yes?", "2"),
+    "invoices": ("pending", "settled??", "lost"),
 }
 _BAD_DATES = ("31/02/2026", "yesterday", "2026-13-45 10:00:00")
 # Stands for the invalid byte until the file is encoded (the csv module works on text).
@@ -708,6 +738,8 @@ class GenerationReport:
     clean_rows: dict[str, int] = field(default_factory=dict)
     faults: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
+    # Ground truth of the invoices: customer_id -> on_time, late, drifting or write_off.
+    payment_behaviour: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -1496,6 +1528,116 @@ def _make_notes(rng: random.Random, customers: list, clock: _Clock) -> list[list
     ]
 
 
+# --- Invoices --------------------------------------------------------------------------
+
+_INVOICED_SHARE = 0.35  # of customers with 3 orders or more: they pay on invoice
+_PAYMENT_TERMS = (14, 30, 30, 30, 45)  # days from issue to due date, per customer
+# How invoiced customers pay: most on time, some habitually late, a few later and later,
+# a few stop paying. Drifting needs invoices both in the last months and before.
+_PAYMENT_BEHAVIOURS = ("on_time", "late", "drifting", "write_off")
+_PAYMENT_WEIGHTS = (64, 16, 14, 6)
+_DRIFT_RECENT_DAYS = 120
+_DISPUTE_RATE = 0.03
+_PARTIAL_RATE = 0.03
+_WRITE_OFF_AFTER_DAYS = 120  # overdue this long, an unpaid invoice is written off
+_SETTLED_AFTER_DAYS = 60  # a dispute or an instalment plan is over within this
+
+
+def _days_late(rng: random.Random, behaviour: str, day: int, clock: _Clock) -> int:
+    """Days between due date and payment (negative: paid early)."""
+    if behaviour == "late":
+        return rng.randint(-2, 8) if rng.random() < 0.1 else rng.randint(20, 65)
+    if behaviour == "drifting":  # on time a year ago, weeks late in the last months
+        progress = max(0.0, 1 - (clock.last_day - day) / 365)
+        return round(-4 + 60 * progress**2) + rng.randint(-3, 3)
+    return rng.randint(1, 12) if rng.random() < 0.08 else rng.randint(-10, 0)
+
+
+def _order_amount(order: _Order) -> int:
+    return sum(product[2] * quantity - discount for product, quantity, discount in order.lines)
+
+
+def _payment_behaviour(rng: random.Random, days: list[int], clock: _Clock) -> str:
+    behaviour = rng.choices(_PAYMENT_BEHAVIOURS, weights=_PAYMENT_WEIGHTS)[0]
+    recent = clock.last_day - _DRIFT_RECENT_DAYS
+    early = clock.last_day - 365
+    if behaviour == "drifting" and not (
+        sum(d >= recent for d in days) >= 2 and sum(early <= d < recent for d in days) >= 2
+    ):
+        return "on_time"
+    return behaviour
+
+
+def _invoice_row(rng, order: _Order, behaviour: str, terms: int, unpaid: bool, clock) -> list:
+    issue = order.ts // DAY + rng.randint(0, 2)
+    due = issue + terms
+    amount = _order_amount(order)
+    paid_amount, paid_day, status = 0, -1, "open"
+    roll = rng.random()
+    # Disputes and instalments get settled in time: only recent invoices show them.
+    recent = due > clock.last_day - _SETTLED_AFTER_DAYS
+    if unpaid:  # the customer stopped paying
+        status = "written_off" if due + _WRITE_OFF_AFTER_DAYS <= clock.last_day else "open"
+    elif roll < _DISPUTE_RATE and recent:
+        status = "disputed"
+    else:
+        paid_day = max(issue, due + _days_late(rng, behaviour, issue, clock))
+        if paid_day > clock.last_day:
+            paid_day = -1
+        elif roll < _DISPUTE_RATE + _PARTIAL_RATE and recent:
+            paid_amount, status = amount * rng.randint(3, 7) // 10, "partially_paid"
+        else:
+            paid_amount, status = amount, "paid"
+    return [
+        "",
+        order.ref,
+        order.order_id,
+        clock.date(issue),
+        clock.date(due),
+        _money(amount),
+        "EUR",
+        _money(paid_amount) if paid_day >= 0 else "",
+        clock.date(paid_day) if paid_day >= 0 else "",
+        status,
+    ]
+
+
+def _make_invoices(
+    rng: random.Random, customers: list[_Customer], clock: _Clock
+) -> tuple[list[list[str]], dict[str, str]]:
+    """One invoice per non-cancelled order of the customers who pay on invoice, as the
+    accounting system shows them on `end_date`; and each such customer's behaviour."""
+    keyed, behaviours = [], {}
+    for c in customers:
+        orders = [o for o in c.orders if o.status != "cancelled" and o.ts // DAY < clock.last_day]
+        if len(orders) < 3 or rng.random() >= _INVOICED_SHARE:
+            continue
+        behaviour = _payment_behaviour(rng, [o.ts // DAY for o in orders], clock)
+        behaviours[c.customer_id] = behaviour
+        terms = rng.choice(_PAYMENT_TERMS)
+        stops = len(orders) - rng.randint(1, 3) if behaviour == "write_off" else len(orders)
+        for number, order in enumerate(orders):
+            row = _invoice_row(rng, order, behaviour, terms, number >= stops, clock)
+            keyed.append((row[3], order.order_id, row))
+    keyed.sort(key=lambda k: k[:2])
+    for number, (*_, row) in enumerate(keyed, 1):
+        row[0] = f"F{number:07d}"
+    return [row for *_, row in keyed], behaviours
+
+
+def _due_before_issue(rng: random.Random, row: list[str]) -> None:
+    issue = date.fromisoformat(row[3])
+    row[4] = (issue - timedelta(days=rng.randint(1, 30))).isoformat()
+
+
+def _overpaid(rng: random.Random, row: list[str]) -> None:
+    amount = Decimal(row[5])
+    row[7] = str(amount + Decimal(rng.randint(1, 5000)) / 100)
+
+
+_INVOICE_FAULTS = {"due_before_issue": _due_before_issue, "overpaid": _overpaid}
+
+
 # --- Faults and writing ----------------------------------------------------------------
 
 
@@ -1527,6 +1669,8 @@ class _FaultInjector:
             bad[column] = ""
         elif kind == "unknown_enum":
             bad[column] = rng.choice(_BAD_ENUMS[self.source])
+        elif kind in _INVOICE_FAULTS:
+            _INVOICE_FAULTS[kind](rng, bad)
         else:  # bad_encoding: a Latin-1 'é' inside a text field
             value = bad[column]
             where = value.find("e")
@@ -1610,7 +1754,7 @@ def generate(
     days: int = 730,
     dirty_rate: float = 0.0,
 ) -> GenerationReport:
-    """Write the six landing sources under `out_dir`; same arguments, same bytes.
+    """Write the landing sources under `out_dir`; same arguments, same bytes.
 
     `end_date` is the last day with data (score as of `end_date + 1`); nothing is dated
     after it. Transactions and interactions start on `end_date - days + 1`; CRM signups
@@ -1629,6 +1773,7 @@ def generate(
     campaigns = _make_campaigns(_rng(seed, "campaigns"), clock)
     contacts = _make_contacts(_rng(seed, "contacts"), campaigns, people, clock)
     events = _make_interactions(_rng(seed, "interactions"), people, contacts, catalog, clock)
+    invoices, payment_behaviour = _make_invoices(_rng(seed, "invoices"), people, clock)
     outputs = {
         "transactions": {
             f"transactions_{month}.csv": rows
@@ -1641,8 +1786,9 @@ def generate(
         "crm_notes": {"crm_notes.csv": _make_notes(_rng(seed, "notes"), people, clock)},
         "campaigns": {"campaigns.csv": _campaign_rows(campaigns, clock)},
         "campaign_contacts": {"campaign_contacts.csv": _contact_rows(contacts, clock)},
+        "invoices": {"invoices.csv": invoices},
     }
-    report = GenerationReport()
+    report = GenerationReport(payment_behaviour=payment_behaviour)
     for source in SOURCES:
         _write_source(out_dir, source, outputs[source], dirty_rate, seed, report)
     return report
@@ -1651,7 +1797,7 @@ def generate(
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m dagster_project.demo_data",
-        description="Write deterministic demo CSVs for the six landing sources.",
+        description="Write deterministic demo CSVs for the landing sources.",
     )
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)

@@ -23,7 +23,7 @@ from dagster_project.demo_data import (
     generate,
     main,
 )
-from dagster_project.lib.canonical import EVENT_TYPES
+from dagster_project.lib.canonical import EVENT_TYPES, INVOICE_STATUSES
 from dagster_project.lib.canonical import TRANSACTION_STATUSES as ORDER_STATUSES
 
 END = date(2026, 3, 31)
@@ -243,6 +243,18 @@ def _valid(source: str, row: dict[str, str]) -> bool:
             and _is_timestamp(row["event_ts"])
             and row["event_type"] in EVENT_TYPES
         )
+    if source == "invoices":
+        try:
+            amount, paid = Decimal(row["amount"]), Decimal(row["paid_amount"] or 0)
+            issue, due = date.fromisoformat(row["issue_date"]), date.fromisoformat(row["due_date"])
+        except (InvalidOperation, ValueError):
+            return False
+        return (
+            bool(row["invoice_id"])
+            and due >= issue
+            and paid <= amount
+            and row["status"] in (INVOICE_STATUSES)
+        )
     return (
         bool(row["customer_id"])
         and _is_timestamp(row["signup_ts"])
@@ -330,3 +342,25 @@ def test_cli_prints_one_line_per_source(tmp_path, capsys):
         assert int(counts["files"]) == len(report.files[source])
     assert (tmp_path / "transactions" / "transactions_2025-12.csv").exists()
     assert not list((tmp_path / "transactions").glob("transactions_2025-08.csv"))
+
+
+def test_invoices_follow_each_payers_behaviour(clean):
+    root, report = clean
+    invoices = _read(root, "invoices")
+    orders = {row["order_id"] for row in _read(root, "transactions")}
+    behaviours = Counter(report.payment_behaviour.values())
+    assert set(behaviours) == {"on_time", "late", "drifting", "write_off"}
+    assert behaviours["on_time"] > sum(behaviours.values()) / 2
+    assert {row["order_id"] for row in invoices} <= orders
+    assert {row["status"] for row in invoices} == set(INVOICE_STATUSES)
+    late_days: dict[str, list[int]] = {kind: [] for kind in behaviours}
+    for row in invoices:  # a reference that is an e-mail has no known behaviour here
+        kind = report.payment_behaviour.get(row["customer_ref"])
+        assert row["due_date"] >= row["issue_date"]
+        if row["status"] == "paid" and kind:
+            due, paid = date.fromisoformat(row["due_date"]), date.fromisoformat(row["paid_date"])
+            late_days[kind].append((paid - due).days)
+        if row["status"] == "written_off":
+            assert kind == "write_off" or kind is None
+    share_late = {k: sum(d > 0 for d in v) / len(v) for k, v in late_days.items() if v}
+    assert share_late["on_time"] < 0.15 and share_late["late"] > 0.8

@@ -16,6 +16,7 @@ SCORE_NEEDING = {
     "interactions": "behavioural_score",
     "crm_customers": "fit_score",
     "crm_notes": "crm_signal_score",
+    "invoices": "payment_risk_score",
 }
 
 

@@ -1,4 +1,4 @@
-"""The canonical contract: the six landing sources, their columns, keys and rules.
+"""The canonical contract: the landing sources, their columns, keys and rules.
 
 Every input file, whatever its own column names, is mapped onto these columns
 (see `sources.py`); the dbt staging models read exactly these raw tables.
@@ -34,6 +34,15 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RowCheck:
+    """A rule across columns of one row: rows where `condition` (SQL over the typed
+    canonical columns) is true are quarantined with `reason`."""
+
+    condition: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     columns: tuple[Column, ...]
@@ -42,6 +51,7 @@ class Source:
     # Columns of which at least one must be provided by the mapping.
     one_of: tuple[str, ...] = ()
     optional: bool = True
+    row_checks: tuple[RowCheck, ...] = ()
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +77,7 @@ EVENT_TYPES = (
     "webinar_attended",
     "unsubscribe",
 )
+INVOICE_STATUSES = ("open", "paid", "partially_paid", "written_off", "disputed")
 
 SOURCES: dict[str, Source] = {
     s.name: s
@@ -184,6 +195,27 @@ SOURCES: dict[str, Source] = {
                 Column("responded", "boolean", default="false"),
                 Column("response_ts", "timestamp"),
                 Column("order_id", "varchar"),
+            ),
+        ),
+        Source(
+            name="invoices",
+            description="Invoices and their payments (paid_date is empty while unpaid).",
+            key=("invoice_id",),
+            columns=(
+                Column("invoice_id", "varchar", required=True),
+                Column("customer_ref", "varchar", required=True),
+                Column("order_id", "varchar"),
+                Column("issue_date", "date", required=True),
+                Column("due_date", "date", required=True),
+                Column("amount", "decimal", required=True, non_negative=True),
+                Column("currency", "varchar", default="'EUR'"),
+                Column("paid_amount", "decimal", default="0", non_negative=True),
+                Column("paid_date", "date"),
+                Column("status", "varchar", required=True, accepted=INVOICE_STATUSES),
+            ),
+            row_checks=(
+                RowCheck("due_date < issue_date", "due_date before issue_date"),
+                RowCheck("paid_amount > amount", "paid_amount above amount"),
             ),
         ),
     )

@@ -539,6 +539,11 @@ class _Reader:
             reason = f"case when not _is_json then 'not valid JSON' else {reason} end"
             extra = "_is_json, "
         keys = ", ".join(qi(k) for k in source.key)
+        # Rules across columns read the typed values, so they run on the typed rows.
+        row_reasons = "".join(
+            f", case when {check.condition} then {ql(check.reason)} end"
+            for check in source.row_checks
+        )
         return f"""
             with lines as (
                 select *, {line_number} as _line_number from {src}
@@ -548,11 +553,14 @@ class _Reader:
             ), typed as (
                 select _row_index, _line_number, _keep, {", ".join(typed)}, {reason} as _reason
                 from mapped
+            ), checked as (
+                select * replace (nullif(concat_ws('; ', _reason{row_reasons}), '') as _reason)
+                from typed
             )
             select *, case when _keep and _reason is null then row_number() over (
                 partition by _keep and _reason is null, {keys} order by _line_number desc
             ) end as _dup_rank
-            from typed
+            from checked
         """
 
     def _raw_text_sql(self, alias: str) -> str:

@@ -36,6 +36,7 @@ PUBLISHED_TABLES = {
     "customer_predictions": "marts.customer_predictions",
     "segment_kpis": "marts.segment_kpis",
     "score_calibration": "marts.score_calibration",
+    "receivables_by_customer": "marts.receivables_by_customer",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
 CURRENT_TABLES = (
@@ -44,6 +45,7 @@ CURRENT_TABLES = (
     "customer_predictions",
     "segment_kpis",
     "score_calibration",
+    "receivables_by_customer",
 )
 
 _LOG_COLUMNS = """

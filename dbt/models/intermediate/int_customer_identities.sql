@@ -1,5 +1,5 @@
 -- Resolves every customer reference (customer_id or e-mail, any case or spacing) to one
--- customer_id: a CRM id first, then a CRM e-mail; a purchase, note or contact whose
+-- customer_id: a CRM id first, then a CRM e-mail; a purchase, note, contact or invoice whose
 -- reference matches neither creates a guest customer keyed by the normalised reference,
 -- so no purchase is lost. Interactions create no guest: unmatched events stay anonymous.
 with crm as (
@@ -25,6 +25,13 @@ contacts as (
         customer_ref_key,
         cast(contacted_at as date) as seen_date
     from {{ ref('stg_campaign_contacts') }}
+),
+
+invoices as (
+    select
+        customer_ref_key,
+        issue_date as seen_date
+    from {{ ref('stg_invoices') }}
 ),
 
 crm_ids as (
@@ -57,6 +64,8 @@ references_seen as (
         select * from notes
         union all
         select * from contacts
+        union all
+        select * from invoices
     ) as seen
     where seen_date < {{ scoring_date() }} and customer_ref_key is not null
     group by customer_ref_key

@@ -45,6 +45,10 @@ lead_grades as (
     select * from {{ ref('int_prospect_lead_grades') }}
 ),
 
+payment_risk as (
+    select * from {{ ref('customer_payment_risk') }}
+),
+
 raw_weights as (
     select
         {{ score_weight('rfm') }} as rfm,
@@ -184,10 +188,12 @@ final as (
         crm.crm_tags,
         crm.latest_note_date,
         round(
+            {% call with_payment_reliability('payment_risk.payment_risk_score') -%}
             weights.rfm * coalesce(rfm.rfm_score_100, 0)
             + coalesce(weights.behaviour * components.behavioural_score, 0)
             + coalesce(weights.fit * components.fit_score, 0)
-            + coalesce(weights.crm * components.crm_signal_score, 0),
+            + coalesce(weights.crm * components.crm_signal_score, 0)
+            {%- endcall %},
             1
         ) as score_0_100,
         coalesce(reasons.score_reasons, 'no order, activity or signal before the scoring date')
@@ -218,6 +224,10 @@ final as (
         predictions.clv_12m,
         lead_grades.lead_grade,
         lead_grades.lead_action,
+        payment_risk.payment_risk_score,
+        payment_risk.payment_risk_band,
+        payment_risk.overdue_amount,
+        payment_risk.payment_risk_reasons,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights
@@ -229,6 +239,7 @@ final as (
     left join reasons on customers.customer_id = reasons.customer_id
     left join predictions on customers.customer_id = predictions.customer_id
     left join lead_grades on customers.customer_id = lead_grades.customer_id
+    left join payment_risk on customers.customer_id = payment_risk.customer_id
 )
 
 select * from final

@@ -8,6 +8,10 @@ definitions as (
     select * from {{ ref('segment_definitions') }}
 ),
 
+availability as (
+    select * from {{ ref('int_source_availability') }}
+),
+
 per_segment as (
     select
         segment,
@@ -19,7 +23,8 @@ per_segment as (
         avg(f_score) as avg_f_score,
         avg(m_score) as avg_m_score,
         avg(score_0_100) as avg_score_0_100,
-        avg(behavioural_score) as avg_behavioural_score
+        avg(behavioural_score) as avg_behavioural_score,
+        sum(overdue_amount) as overdue_amount
     from scores
     group by segment
 ),
@@ -42,9 +47,13 @@ final as (
         round(per_segment.avg_m_score, 2) as avg_m_score,
         round(per_segment.avg_score_0_100, 1) as avg_score_0_100,
         round(per_segment.avg_behavioural_score, 1) as avg_behavioural_score,
+        -- Null without an invoices source; 0 for a segment whose customers owe nothing overdue.
+        case when availability.has_invoices then coalesce(per_segment.overdue_amount, 0) end
+            as overdue_amount,
         definitions.display_order,
         {{ scoring_date() }} as scoring_date
     from definitions
+    cross join availability
     left join per_segment on definitions.segment = per_segment.segment
 )
 

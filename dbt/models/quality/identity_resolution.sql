@@ -1,6 +1,6 @@
 -- How the customer references of each source resolved, for rows dated before the scoring
--- date: to a CRM id, to a CRM e-mail, to a guest (purchases, notes, contacts), or not at all
--- (interactions stay anonymous: kept and counted here, not scored).
+-- date: to a CRM id, to a CRM e-mail, to a guest (purchases, notes, contacts, invoices),
+-- or not at all (interactions stay anonymous: kept and counted here, not scored).
 with identities as (
     select * from {{ ref('int_customer_identities') }}
 ),
@@ -29,6 +29,12 @@ references_by_source as (
         customer_ref_key
     from {{ ref('stg_campaign_contacts') }}
     where cast(contacted_at as date) < {{ scoring_date() }}
+    union all
+    select
+        'invoices' as source,
+        customer_ref_key
+    from {{ ref('stg_invoices') }}
+    where issue_date < {{ scoring_date() }}
 ),
 
 final as (

@@ -28,10 +28,9 @@ _EVENTS = {
 @dataclass
 class _Step:
     started: float
-    assets: int = 0
     checks: int = 0
     checks_failed: int = 0
-    row_counts: list[int] = field(default_factory=list)
+    rows_by_asset: dict[str, int | None] = field(default_factory=dict)
 
 
 class RunProgress:
@@ -100,10 +99,10 @@ class RunProgress:
         if step is None:
             return
         if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            step.assets += 1
-            rows = event.event_specific_data.materialization.metadata.get("dagster/row_count")
-            if rows is not None:
-                step.row_counts.append(int(rows.value))
+            materialization = event.event_specific_data.materialization
+            rows = materialization.metadata.get("dagster/row_count")
+            asset = materialization.asset_key.to_user_string()
+            step.rows_by_asset[asset] = int(rows.value) if rows is not None else None
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             step.checks += 1
             step.checks_failed += not event.event_specific_data.passed
@@ -111,7 +110,8 @@ class RunProgress:
             del self._steps[key]
             outcome = "done" if kind == dg.DagsterEventType.STEP_SUCCESS else "FAILED"
             self._print(
-                f"{key} {outcome} in {_duration(time.monotonic() - step.started)}" + _summary(step)
+                f"{key} {outcome} in {_duration(time.monotonic() - step.started)}"
+                + _summary(key, step)
             )
 
     def _print(self, text: str) -> None:
@@ -119,12 +119,13 @@ class RunProgress:
         print(f"[{_duration(self._last_line - self._begin):>7}] {text}", file=self._out, flush=True)
 
 
-def _summary(step: _Step) -> str:
+def _summary(key: str, step: _Step) -> str:
+    """The rows of the step's own asset (raw/transactions), else how many tables it built."""
     parts = []
-    if step.assets > 1:
-        parts.append(f"{step.assets} tables")
-    if len(step.row_counts) == 1:
-        parts.append(f"{step.row_counts[0]:,} rows")
+    if step.rows_by_asset.get(key) is not None:
+        parts.append(f"{step.rows_by_asset[key]:,} rows")
+    elif len(step.rows_by_asset) > 1:
+        parts.append(f"{len(step.rows_by_asset)} tables")
     if step.checks:
         failed = f", {step.checks_failed} failed" if step.checks_failed else ""
         parts.append(f"{step.checks} check{'s' if step.checks > 1 else ''}{failed}")

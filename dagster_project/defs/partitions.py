@@ -5,6 +5,7 @@ exists (end_offset=1) and scores everything up to yesterday. The first partition
 setting `SCORING_FIRST_DATE` (default 1900-01-01), so years of history can be backfilled.
 """
 
+import warnings
 from datetime import date
 
 import dagster as dg
@@ -18,6 +19,11 @@ scoring_dates = dg.DailyPartitionsDefinition(
 # dbt takes one scoring_date per invocation: every partitioned asset backfills one date per
 # run (dagster-dbt's default for daily partitions would be one run for the whole range).
 one_date_per_run = dg.BackfillPolicy.multi_run(1)
+# `backfill_policy` on @asset is a beta parameter in Dagster 1.13, used knowingly: without it
+# on every partitioned asset, each job warns that its assets' policies differ.
+warnings.filterwarnings(  # noqa: TID251
+    "ignore", message="Parameter `backfill_policy` of function `asset`", category=dg.BetaWarning
+)
 
 
 def out_of_range(scoring_date: date) -> str | None:

@@ -19,7 +19,7 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1", "oui", "o", "vrai")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "non", "faux")
 # DuckDB types a mapped expression may already have (Parquet columns): no parsing needed.
 _TEMPORAL_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
-_CONTROL_CHARACTERS = "[\\x00-\\x08\\x0b-\\x1f\\x7f]"
+_CONTROL_CHARACTERS = "[\\x00-\\x1f\\x7f]"
 
 
 @dataclass(frozen=True)

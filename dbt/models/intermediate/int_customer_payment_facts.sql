@@ -20,17 +20,17 @@ flagged as (
 final as (
     select
         customer_id,
-        sum(case when is_in_window then 1 else 0 end) as invoices_in_window,
+        count(case when is_in_window then 1 end) as invoices_in_window,
         sum(case when is_in_window then amount else 0 end) as invoiced_amount_in_window,
-        sum(case when is_in_window and is_due then 1 else 0 end) as due_invoices_in_window,
-        sum(case when is_in_window and is_due and is_paid_on_time then 1 else 0 end)
+        count(case when is_in_window and is_due then 1 end) as due_invoices_in_window,
+        count(case when is_in_window and is_due and is_paid_on_time then 1 end)
             as paid_on_time_in_window,
         round(
             sum(case when is_in_window and is_due and is_paid_on_time then 1.0 else 0 end)
-            / nullif(sum(case when is_in_window and is_due then 1 else 0 end), 0),
+            / nullif(count(case when is_in_window and is_due then 1 end), 0),
             4
         ) as paid_on_time_share,
-        sum(case when is_in_window and is_paid then 1 else 0 end) as paid_invoices_in_window,
+        count(case when is_in_window and is_paid then 1 end) as paid_invoices_in_window,
         round(avg(case when is_in_window and is_paid then days_late end), 1) as avg_days_late,
         round(
             percentile_cont(0.9) within group (
@@ -57,14 +57,14 @@ final as (
             as overdue_61_90_amount,
         sum(case when overdue_bucket = 'over_90' then outstanding_amount else 0 end)
             as overdue_over_90_amount,
-        sum(case when overdue_bucket = '1-30' then 1 else 0 end) as overdue_1_30_invoices,
-        sum(case when overdue_bucket = '31-60' then 1 else 0 end) as overdue_31_60_invoices,
-        sum(case when overdue_bucket = '61-90' then 1 else 0 end) as overdue_61_90_invoices,
-        sum(case when overdue_bucket = 'over_90' then 1 else 0 end) as overdue_over_90_invoices,
+        count(case when overdue_bucket = '1-30' then 1 end) as overdue_1_30_invoices,
+        count(case when overdue_bucket = '31-60' then 1 end) as overdue_31_60_invoices,
+        count(case when overdue_bucket = '61-90' then 1 end) as overdue_61_90_invoices,
+        count(case when overdue_bucket = 'over_90' then 1 end) as overdue_over_90_invoices,
         coalesce(max(days_overdue), 0) as max_days_overdue,
         sum(coalesce(outstanding_amount * days_overdue, 0)) as overdue_amount_days,
-        sum(case when is_in_window and is_disputed then 1 else 0 end) as disputed_invoices,
-        sum(case when is_in_window and is_written_off then 1 else 0 end) as written_off_invoices,
+        count(case when is_in_window and is_disputed then 1 end) as disputed_invoices,
+        count(case when is_in_window and is_written_off then 1 end) as written_off_invoices,
         sum(case when is_in_window and is_written_off then amount - paid_amount else 0 end)
             as written_off_amount
     from flagged

@@ -206,7 +206,7 @@ SOURCES: dict[str, Source] = {
                 Column("customer_ref", "varchar", required=True),
                 Column("order_id", "varchar"),
                 Column("issue_date", "date", required=True),
-                Column("due_date", "date", required=True),
+                Column("due_date", "date", required=True, future_allowed=True),
                 Column("amount", "decimal", required=True, non_negative=True),
                 Column("currency", "varchar", default="'EUR'"),
                 Column("paid_amount", "decimal", default="0", non_negative=True),

@@ -27,13 +27,6 @@ PUBLISHED_TABLES = {
 # Tables that show one scoring date: a backfill of an older date does not replace them.
 CURRENT_TABLES = ("customer_scores", "segment_summary", "customer_predictions")
 
-# Row counts kept in publication_log (its columns are fixed: earlier versions are copied).
-_LOGGED_ROW_COUNTS = (
-    "customer_scores",
-    "segment_summary",
-    "customer_segment_history",
-    "segment_migrations",
-)
 _LOG_COLUMNS = """
     version bigint, scoring_date date, published_at timestamp, run_id varchar,
     customer_scores_rows bigint, segment_summary_rows bigint,
@@ -75,25 +68,42 @@ def publish(
                 "select coalesce(max(version), 0) + 1, max(scoring_date) from publication_log"
             ).fetchone()
             keep_current = latest is not None and scoring_date < latest
+            # A table published since an earlier version: its row-count column is added to
+            # the log, and it cannot be kept from a version that did not have it.
+            previous_tables = (
+                {
+                    r[0]
+                    for r in con.execute(
+                        "select table_name from duckdb_tables() where database_name = 'prev'"
+                    ).fetchall()
+                }
+                if previous
+                else set()
+            )
             counts = {}
             for table, origin in PUBLISHED_TABLES.items():
+                con.execute(
+                    f"alter table publication_log add column if not exists {table}_rows bigint"
+                )
                 origin = f"wh.{origin}"
-                if keep_current and table in CURRENT_TABLES:
+                if keep_current and table in CURRENT_TABLES and table in previous_tables:
                     origin = f"prev.main.{table}"
                 con.execute(f"create table {table} as select * from {origin}")
                 counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            entry = {
+                "version": version,
+                "scoring_date": scoring_date,
+                "published_at": datetime.now(UTC).replace(tzinfo=None),
+                "run_id": run_id,
+                **{f"{table}_rows": count for table, count in counts.items()},
+                "checks_passed": ", ".join(checks_passed),
+                "checks_warned": ", ".join(checks_warned),
+                "current_tables_kept": keep_current,
+            }
             con.execute(
-                "insert into publication_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    version,
-                    scoring_date,
-                    datetime.now(UTC).replace(tzinfo=None),
-                    run_id,
-                    *(counts[table] for table in _LOGGED_ROW_COUNTS),
-                    ", ".join(checks_passed),
-                    ", ".join(checks_warned),
-                    keep_current,
-                ],
+                f"insert into publication_log ({', '.join(entry)}) "
+                f"values ({', '.join('?' * len(entry))})",
+                list(entry.values()),
             )
             con.execute("detach wh")
             if previous:

@@ -54,26 +54,37 @@ def run(scoring_date: date, demo_customers: int) -> int:
 
     import dagster as dg
 
+    from . import run_guard
     from .definitions import defs
 
+    instance = dg.DagsterInstance.get()
+    wait = run_guard.writer_wait_seconds()
+    terminal = sys.stdout
+
+    def say(line: str) -> None:
+        print(line, file=terminal, flush=True)
+
+    # A run killed earlier must not hold the writer: fail it, free its slot, say so.
+    blocked = run_guard.wait_for_writer(instance, wait, say)
+    if blocked:
+        print(blocked, file=sys.stderr)
+        return 1
     print(f"Scoring as of {scoring_date} with data in {layout.root}")
     # dbt's and the steps' own output go to a log file; the terminal gets the summary.
     log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = defs.resolve_job_def("daily_refresh").execute_in_process(
-            partition_key=scoring_date.isoformat(),
-            instance=dg.DagsterInstance.get(),
-            raise_on_error=False,
-            # The summary below is the user's first line of help, not Dagster's tracebacks.
-            run_config={
-                "loggers": {
-                    "console": {
-                        "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
-                    }
-                }
-            },
-        )
+    watchdog = run_guard.WriterWatchdog(wait, say)
+    watchdog.start()
+    try:
+        with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = execute_daily(defs, scoring_date, instance)
+    except KeyboardInterrupt:
+        if watchdog.message is None:
+            raise
+        print(f"{watchdog.message}\nThe published tables were not changed.", file=sys.stderr)
+        return 1
+    finally:
+        watchdog.stop()
     if not result.success:
         print("\nThe run failed; the published tables were not changed.", file=sys.stderr)
         for message in failure_messages(result):
@@ -83,6 +94,26 @@ def run(scoring_date: date, demo_customers: int) -> int:
     print_published(layout)
     print(f"dbt and step output: {log_path}")
     return 0
+
+
+def execute_daily(defs, scoring_date: date, instance):
+    """daily_refresh for one scoring date in this process, tagged with its pid and host."""
+    from .run_guard import run_tags
+
+    return defs.resolve_job_def("daily_refresh").execute_in_process(
+        partition_key=scoring_date.isoformat(),
+        instance=instance,
+        raise_on_error=False,
+        tags=run_tags(),  # so a later run can tell whether this one's process is alive
+        # The summary below is the user's first line of help, not Dagster's tracebacks.
+        run_config={
+            "loggers": {
+                "console": {
+                    "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
+                }
+            }
+        },
+    )
 
 
 def failure_messages(result) -> list[str]:

@@ -156,6 +156,80 @@ def print_published(layout: settings.DataDir) -> None:
     print(f"{'total':<22}{sum(r[1] for r in rows):>10}")
 
 
+def forget(customer: str) -> int:
+    """Erase one person from the data directory; see lib/erasure.py."""
+    import dagster as dg
+    import duckdb
+
+    from . import run_guard
+    from .lib import erasure
+    from .lib.personal_data import salt
+    from .lib.warehouse import connect
+
+    layout = settings.data_dir()
+    settings.prepare_dagster_home(layout)
+    instance = dg.DagsterInstance.get()
+    for dead in run_guard.release_dead_runs(instance):
+        print(dead.describe())
+    holders = run_guard.writer_holders(instance)
+    if holders:
+        print(
+            f"A run is writing the warehouse ({run_guard.describe_holders(instance, holders)}): "
+            "nothing was erased. Run `forget` again once it has finished.",
+            file=sys.stderr,
+        )
+        return 1
+    secret = salt(layout.root)
+    key = customer.strip().lower()
+    person = erasure.Person(emails={key}) if "@" in key else erasure.Person(ids={key})
+    removed: dict[str, int] = {}
+    try:
+        if layout.warehouse.exists():  # the CRM links the id and the e-mail
+            with connect(layout.warehouse, read_only=True) as con:
+                person = erasure.identify(con, customer)
+        # Files first, the warehouse last: until the warehouse commits, running `forget`
+        # again finds the same person (their CRM row links id and e-mail) and finishes.
+        published = erasure.erase_from_published(layout.published, person, secret)
+        landing = erasure.scrub_landing(layout.landing, person)
+        instance_records = erasure.scrub_sqlite(layout.dagster_home, person)
+        logs = erasure.scrub_logs([layout.root / "logs", layout.dagster_home], person)
+        if layout.warehouse.exists():
+            with connect(layout.warehouse) as con:
+                removed = erasure.erase_from_warehouse(con, person, secret)
+            erasure.compact(layout.warehouse)
+    except erasure.ErasureError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except duckdb.IOException as exc:
+        print(
+            f"The warehouse is in use ({str(exc).splitlines()[0]}): the erasure is not "
+            "finished. Run `forget` again once the run or reader holding it has finished.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Forgot {customer!r} ({len(person.ids)} id(s), {len(person.emails)} e-mail(s)): "
+        f"{sum(removed.values())} warehouse rows, {sum(published.values())} published rows, "
+        f"{sum(landing.values())} landing lines removed; identifiers replaced in "
+        f"{sum(logs.values())} log lines and {sum(instance_records.values())} Dagster records. "
+        "Recorded in raw.erasure_register as salted hashes; a file that brings them back is "
+        "loaded without them."
+    )
+    for what, counts in [("warehouse", removed), ("published", published), ("landing", landing)]:
+        for name, count in counts.items():
+            print(f"  - {what} {name}: {count}")
+    remaining = erasure.files_mentioning(layout.root, person)
+    if remaining:
+        print(
+            "Still mentioned in: "
+            + ", ".join(str(p.relative_to(layout.root)) for p in remaining)
+            + ". Remove or edit these files by hand.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def ui() -> None:
     prepare()
     os.execvp("dagster", ["dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml")])
@@ -176,11 +250,19 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("SCORING_DEMO_CUSTOMERS", "10000")),
         help="customers in generated demo data (only if landing is empty)",
     )
+    forget_parser = commands.add_parser(
+        "forget", help="erase one person (GDPR request) from every table and file"
+    )
+    forget_parser.add_argument(
+        "--customer", required=True, help="the person's CRM customer id or e-mail address"
+    )
     commands.add_parser("prepare", help="prepare the dbt manifest and the Dagster instance")
     commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.scoring_date or settings.default_scoring_date(), args.demo_customers)
+    if args.command == "forget":
+        return forget(args.customer)
     if args.command == "prepare":
         prepare()
         return 0

@@ -11,6 +11,7 @@ import dagster as dg
 
 from .. import settings
 from ..lib import publisher
+from ..lib.personal_data import publish_personal_data
 from .partitions import scoring_dates
 from .quality import GATING_CHECKS, GUARDED_ASSETS
 from .resources import Warehouse
@@ -106,8 +107,17 @@ def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):
             allow_retries=False,
         )
     passed, warned = checks["passed"], checks["warned"]
+    try:
+        personal = publish_personal_data(settings.sources_file())
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     result = publisher.publish(
-        warehouse.layout, date.fromisoformat(context.partition_key), context.run_id, passed, warned
+        warehouse.layout,
+        date.fromisoformat(context.partition_key),
+        context.run_id,
+        passed,
+        warned,
+        personal_data=personal,
     )
     return dg.MaterializeResult(
         metadata={
@@ -115,6 +125,7 @@ def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):
             "scoring_date": result.scoring_date.isoformat(),
             "path": dg.MetadataValue.path(str(warehouse.layout.published_db)),
             "current_tables_kept": result.current_tables_kept,
+            "personal_data_published": personal,
             "checks_passed": len(passed),
             "checks_warned": dg.MetadataValue.text(", ".join(warned) or "none"),
             **{f"rows_{table}": count for table, count in result.row_counts.items()},

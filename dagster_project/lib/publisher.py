@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..settings import DataDir
+from .personal_data import published_select, salt
 from .warehouse import connect
 from .warehouse import quote_literal as ql
 
@@ -48,9 +49,14 @@ def publish(
     run_id: str,
     checks_passed: list[str],
     checks_warned: list[str],
+    personal_data: bool = False,
 ) -> Publication:
-    """Build the next published version from the warehouse and swap it in atomically."""
+    """Build the next published version from the warehouse and swap it in atomically.
+
+    E-mail and names are published only with `personal_data` (see lib/personal_data.py).
+    """
     layout.published.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(layout.published)
     target = layout.published_db
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     parquet_files: dict[str, Path] = {}
@@ -72,7 +78,9 @@ def publish(
                 origin = f"wh.{origin}"
                 if keep_current and table in CURRENT_TABLES:
                     origin = f"prev.main.{table}"
-                con.execute(f"create table {table} as select * from {origin}")
+                columns = [c[0] for c in con.execute(f"describe select * from {origin}").fetchall()]
+                chosen = published_select(columns, personal_data, ql(salt(layout.root)))
+                con.execute(f"create table {table} as select {chosen} from {origin}")
                 counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
             con.execute(
                 "insert into publication_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -103,6 +111,16 @@ def publish(
         for temporary in parquet_files.values():
             temporary.unlink(missing_ok=True)
     return Publication(version, scoring_date, counts, keep_current)
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Half-written files of a publication that was killed (its `finally` never ran).
+
+    Only publication writes here, and it runs in the writer pool: none is in flight now.
+    """
+    for leftover in folder.rglob(".*.tmp"):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
 
 
 def read_segment_table(path: Path) -> list[tuple]:

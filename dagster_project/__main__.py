@@ -69,7 +69,7 @@ def run(scoring_date: date, demo_customers: int) -> int:
     if blocked:
         print(blocked, file=sys.stderr)
         return 1
-    print(f"Scoring as of {scoring_date} with data in {layout.root}")
+    print(f"Scoring as of {scoring_date} with data in {layout.root}", flush=True)
     # dbt's and the steps' own output go to a log file; the terminal gets the summary.
     log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,11 +78,6 @@ def run(scoring_date: date, demo_customers: int) -> int:
     try:
         with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
             result = execute_daily(defs, scoring_date, instance)
-    except KeyboardInterrupt:
-        if watchdog.message is None:
-            raise
-        print(f"{watchdog.message}\nThe published tables were not changed.", file=sys.stderr)
-        return 1
     finally:
         watchdog.stop()
     if not result.success:

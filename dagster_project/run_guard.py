@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -217,34 +218,31 @@ def wait_for_writer(
 class WriterWatchdog(threading.Thread):
     """Bounds how long a step of the run executed in this process waits for the writer.
 
-    Between two steps another run may take the writer slot; Dagster's in-process executor
-    would then wait for it without limit. After `timeout` seconds of waiting this interrupts
-    the run (Dagster marks it failed and frees its claims) and keeps the message to show.
+    Between two steps another run may take the writer slot, and Dagster's in-process
+    executor then waits for it without limit (and without checking for interrupts). After
+    `timeout` seconds of waiting, this marks the run failed, withdraws its claim, prints
+    why and ends the process. Nothing is lost: a waiting step has not started, no
+    connection is open, and publication only ever renames complete files.
     """
 
     def __init__(self, timeout: float, say: Callable[[str], None], poll: float = 2.0) -> None:
         super().__init__(daemon=True, name="writer-watchdog")
         self.timeout, self.say, self.poll = timeout, say, poll
-        self.message: str | None = None
         self._stop = threading.Event()
 
     def run(self) -> None:
-        import _thread
-
         instance = dg.DagsterInstance.get()
         pid = str(os.getpid())
         waiting_since: float | None = None
         while not self._stop.wait(self.poll):
             info = instance.event_log_storage.get_concurrency_info(settings.WRITER_POOL)
-            mine = {
-                r.dagster_run.run_id
-                for r in instance.get_run_records(
-                    filters=dg.RunsFilter(statuses=IN_PROGRESS, tags={PID_TAG: pid})
-                )
-            }
-            waiting = [p for p in info.pending_steps if p.run_id in mine]
+            mine = instance.get_run_records(
+                filters=dg.RunsFilter(statuses=IN_PROGRESS, tags={PID_TAG: pid})
+            )
+            run_ids = {r.dagster_run.run_id for r in mine}
+            waiting = [p for p in info.pending_steps if p.run_id in run_ids]
             holders = [(s.run_id, s.step_key) for s in info.claimed_slots]
-            if not waiting or any(run_id in mine for run_id, _ in holders):
+            if not waiting or any(run_id in run_ids for run_id, _ in holders):
                 waiting_since = None
                 continue
             for dead in release_dead_runs(instance):
@@ -257,9 +255,16 @@ class WriterWatchdog(threading.Thread):
                     f"giving up after {self.timeout:.0f} s."
                 )
             elif time.monotonic() - waiting_since >= self.timeout:
-                self.message = give_up_message(instance, time.monotonic() - waiting_since, holders)
-                _thread.interrupt_main()
-                return
+                message = give_up_message(instance, time.monotonic() - waiting_since, holders)
+                for record in mine:
+                    instance.report_run_failed(record.dagster_run, message)
+                    instance.event_log_storage.free_concurrency_slots_for_run(
+                        record.dagster_run.run_id
+                    )
+                print(f"{message}\nThe published tables were not changed.", file=sys.stderr)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(1)
 
     def stop(self) -> None:
         self._stop.set()

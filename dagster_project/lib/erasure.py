@@ -232,6 +232,7 @@ def erase_from_published(folder: Path, person: Person, salt: str) -> dict[str, i
             os.replace(fresh, path)
         finally:
             fresh.unlink(missing_ok=True)
+            Path(f"{fresh}.wal").unlink(missing_ok=True)
     for path in sorted(folder.rglob("*.parquet")):
         if path.name.startswith("."):
             continue

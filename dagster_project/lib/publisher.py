@@ -108,6 +108,7 @@ def publish(
         os.replace(staging, target)
     finally:
         staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
         for temporary in parquet_files.values():
             temporary.unlink(missing_ok=True)
     return Publication(version, scoring_date, counts, keep_current)
@@ -118,7 +119,7 @@ def remove_leftovers(folder: Path) -> None:
 
     Only publication writes here, and it runs in the writer pool: none is in flight now.
     """
-    for leftover in folder.rglob(".*.tmp"):
+    for leftover in [*folder.rglob(".*.tmp"), *folder.rglob(".*.tmp.wal")]:
         if leftover.is_file():
             leftover.unlink(missing_ok=True)
 

@@ -187,7 +187,7 @@ def drop_erased(con: duckdb.DuckDBPyConnection, source: str, salt: str) -> int:
     tokens = "string_split_regex(lower(raw_text), '[^a-z0-9@._+-]+')"
     quarantined = (
         f"source = {ql(source)} and len(list_intersect(list_transform({tokens}, "
-        f"t -> sha256({salt_sql} || t)), (select list(h) from {hashes} t(h)))) > 0"
+        f"lambda t: sha256({salt_sql} || t)), (select list(h) from {hashes} t(h)))) > 0"
     )
     in_quarantine = con.execute(
         f"select count(*) from raw.quarantine where {quarantined}"
@@ -299,7 +299,9 @@ def scrub_sqlite(folder: Path, person: Person) -> dict[str, int]:
             tables = db.execute("select name from sqlite_master where type = 'table'").fetchall()
             for (table,) in tables:
                 columns = db.execute(f"pragma table_info({qi(table)})").fetchall()
-                for column in (c[1] for c in columns if "TEXT" in (c[2] or "").upper()):
+                textual = ("TEXT", "CHAR", "CLOB")  # TEXT, VARCHAR(n), CHAR, CLOB
+                names = [c[1] for c in columns if any(t in (c[2] or "").upper() for t in textual)]
+                for column in names:
                     cursor = db.execute(
                         f"update {qi(table)} set {qi(column)} = scrub({qi(column)}) "
                         f"where mentions({qi(column)})"

@@ -76,6 +76,9 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
                 result = load_source(con, mapping.get(name), warehouse.layout.root, name)
                 # People erased with `forget` stay out even if an old file brings them back.
                 erased = drop_erased(con, name, salt(warehouse.layout.root))
+                if erased:  # the table's row count after them
+                    count = con.execute(f"select count(*) from raw.{name}").fetchone()
+                    result.table_rows = count[0]
         except MappingError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         if erased:

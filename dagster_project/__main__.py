@@ -62,34 +62,38 @@ def run(scoring_date: date, demo_customers: int) -> int:
 
     import dagster as dg
 
+    from . import run_guard
     from .definitions import defs
     from .progress import RunProgress
 
-    print(f"Scoring as of {scoring_date} with data in {layout.root}")
+    instance = dg.DagsterInstance.get()
+    wait = run_guard.writer_wait_seconds()
+    terminal = sys.stdout
+
+    def say(line: str) -> None:
+        print(line, file=terminal, flush=True)
+
+    # A run killed earlier must not hold the writer: fail it, free its slot, say so.
+    blocked = run_guard.wait_for_writer(instance, wait, say)
+    if blocked:
+        print(blocked, file=sys.stderr)
+        return 1
+    print(f"Scoring as of {scoring_date} with data in {layout.root}", flush=True)
     # dbt's and the steps' own output go to a log file; the terminal gets the summary.
     log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    instance = dg.DagsterInstance.get()
     run_id = str(uuid.uuid4())
-    with (
-        log_path.open("w", encoding="utf-8") as log,
-        RunProgress(instance, run_id, out=sys.stdout),
-        contextlib.redirect_stdout(log),
-    ):
-        result = defs.resolve_job_def("daily_refresh").execute_in_process(
-            partition_key=scoring_date.isoformat(),
-            instance=instance,
-            run_id=run_id,
-            raise_on_error=False,
-            # The summary below is the user's first line of help, not Dagster's tracebacks.
-            run_config={
-                "loggers": {
-                    "console": {
-                        "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
-                    }
-                }
-            },
-        )
+    watchdog = run_guard.WriterWatchdog(wait, say)
+    watchdog.start()
+    try:
+        with (
+            log_path.open("w", encoding="utf-8") as log,
+            RunProgress(instance, run_id, out=terminal),
+            contextlib.redirect_stdout(log),
+        ):
+            result = execute_daily(defs, scoring_date, instance, run_id)
+    finally:
+        watchdog.stop()
     if not result.success:
         # The first line names what the user must fix.
         cause, *details = failure_messages(result, layout.warehouse) or ["see the log"]
@@ -102,6 +106,27 @@ def run(scoring_date: date, demo_customers: int) -> int:
     print_published(layout)
     print(f"dbt and step output: {log_path}")
     return 0
+
+
+def execute_daily(defs, scoring_date: date, instance, run_id: str | None = None):
+    """daily_refresh for one scoring date in this process, tagged with its pid and host."""
+    from .run_guard import run_tags
+
+    return defs.resolve_job_def("daily_refresh").execute_in_process(
+        partition_key=scoring_date.isoformat(),
+        instance=instance,
+        run_id=run_id,
+        raise_on_error=False,
+        tags=run_tags(),  # so a later run can tell whether this one's process is alive
+        # The summary below is the user's first line of help, not Dagster's tracebacks.
+        run_config={
+            "loggers": {
+                "console": {
+                    "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
+                }
+            }
+        },
+    )
 
 
 def failure_messages(result, warehouse: Path | None = None) -> list[str]:
@@ -182,6 +207,80 @@ def print_published(layout: settings.DataDir) -> None:
     print(f"{'total':<22}{sum(r[1] for r in rows):>10}")
 
 
+def forget(customer: str) -> int:
+    """Erase one person from the data directory; see lib/erasure.py."""
+    import dagster as dg
+    import duckdb
+
+    from . import run_guard
+    from .lib import erasure
+    from .lib.personal_data import salt
+    from .lib.warehouse import connect
+
+    layout = settings.data_dir()
+    settings.prepare_dagster_home(layout)
+    instance = dg.DagsterInstance.get()
+    for dead in run_guard.release_dead_runs(instance):
+        print(dead.describe())
+    holders = run_guard.writer_holders(instance)
+    if holders:
+        print(
+            f"A run is writing the warehouse ({run_guard.describe_holders(instance, holders)}): "
+            "nothing was erased. Run `forget` again once it has finished.",
+            file=sys.stderr,
+        )
+        return 1
+    secret = salt(layout.root)
+    key = customer.strip().lower()
+    person = erasure.Person(emails={key}) if "@" in key else erasure.Person(ids={key})
+    removed: dict[str, int] = {}
+    try:
+        if layout.warehouse.exists():  # the CRM links the id and the e-mail
+            with connect(layout.warehouse, read_only=True) as con:
+                person = erasure.identify(con, customer)
+        # Files first, the warehouse last: until the warehouse commits, running `forget`
+        # again finds the same person (their CRM row links id and e-mail) and finishes.
+        published = erasure.erase_from_published(layout.published, person, secret)
+        landing = erasure.scrub_landing(layout.landing, person)
+        instance_records = erasure.scrub_sqlite(layout.dagster_home, person)
+        logs = erasure.scrub_logs([layout.root / "logs", layout.dagster_home], person)
+        if layout.warehouse.exists():
+            with connect(layout.warehouse) as con:
+                removed = erasure.erase_from_warehouse(con, person, secret)
+            erasure.compact(layout.warehouse)
+    except erasure.ErasureError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except duckdb.IOException as exc:
+        print(
+            f"The warehouse is in use ({str(exc).splitlines()[0]}): the erasure is not "
+            "finished. Run `forget` again once the run or reader holding it has finished.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Forgot {customer!r} ({len(person.ids)} id(s), {len(person.emails)} e-mail(s)): "
+        f"{sum(removed.values())} warehouse rows, {sum(published.values())} published rows, "
+        f"{sum(landing.values())} landing lines removed; identifiers replaced in "
+        f"{sum(logs.values())} log lines and {sum(instance_records.values())} Dagster records. "
+        "Recorded in raw.erasure_register as salted hashes; a file that brings them back is "
+        "loaded without them."
+    )
+    for what, counts in [("warehouse", removed), ("published", published), ("landing", landing)]:
+        for name, count in counts.items():
+            print(f"  - {what} {name}: {count}")
+    remaining = erasure.files_mentioning(layout.root, person)
+    if remaining:
+        print(
+            "Still mentioned in: "
+            + ", ".join(str(p.relative_to(layout.root)) for p in remaining)
+            + ". Remove or edit these files by hand.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def ui() -> None:
     prepare()
     os.execvp("dagster", ["dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml")])
@@ -207,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay_parser.add_argument("--scoring-date", type=date.fromisoformat, required=True)
     replay_parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    forget_parser = commands.add_parser(
+        "forget", help="erase one person (GDPR request) from every table and file"
+    )
+    forget_parser.add_argument(
+        "--customer", required=True, help="the person's CRM customer id or e-mail address"
+    )
     commands.add_parser("prepare", help="prepare the dbt manifest and the Dagster instance")
     commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     args = parser.parse_args(argv)
@@ -216,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         from .replay import replay
 
         return replay(prepare(), args.scoring_date, keep=args.keep)
+    if args.command == "forget":
+        return forget(args.customer)
     if args.command == "prepare":
         prepare()
         return 0

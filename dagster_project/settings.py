@@ -32,6 +32,15 @@ concurrency:
     # DuckDB allows one writer: every asset writing the warehouse is in the
     # `duckdb_writer` pool, so at most one of them runs at a time, across runs.
     default_limit: 1
+# Runs whose process died (killed, crashed) are failed by the daemon and their pool
+# slots freed, so one crash cannot hold the writer for every later run. The CLI does
+# the same at start-up for runs whose process is gone (dagster_project/run_guard.py).
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 60
+  start_timeout_seconds: 600
+  max_runtime_seconds: 21600
+  free_slots_after_run_end_seconds: 60
 """
 
 

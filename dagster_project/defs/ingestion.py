@@ -7,7 +7,9 @@ import dagster as dg
 
 from .. import settings
 from ..lib.canonical import SOURCES
+from ..lib.erasure import drop_erased
 from ..lib.loader import SourceLoad, load_source
+from ..lib.personal_data import salt
 from ..lib.sources import MappingError, load_mapping
 from .resources import Warehouse
 
@@ -73,9 +75,19 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
             mapping = load_mapping(settings.sources_file())
             with warehouse.connect() as con:
                 result = load_source(con, mapping.get(name), warehouse.layout.root, name)
+                # People erased with `forget` stay out even if an old file brings them back.
+                erased = drop_erased(con, name, salt(warehouse.layout.root))
+                if erased:  # the table's row count after them
+                    count = con.execute(f"select count(*) from raw.{name}").fetchone()
+                    result.table_rows = count[0]
                 yield from _bookkeeping_materializations(con, result)
         except MappingError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        if erased:
+            context.log.warning(
+                f"{erased} row(s) of people erased on request were dropped from '{name}' "
+                "(raw.erasure_register); counted in raw.erasure_drops."
+            )
         if result.absent:
             context.log.warning(
                 f"Source '{name}' has no file: {SCORE_NEEDING.get(name, 'no score')} will be "
@@ -84,7 +96,8 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
         unbalanced = [f.path for f in result.files if not f.balanced]
         if unbalanced:  # a bug, never a data problem: fail loudly
             raise dg.Failure(description=f"Row counts do not add up for {', '.join(unbalanced)}")
-        yield dg.MaterializeResult(metadata=_metadata(result))
+        metadata = {**_metadata(result), "rows_erased": dg.MetadataValue.int(erased)}
+        yield dg.MaterializeResult(metadata=metadata)
 
     return _load
 

@@ -8,36 +8,66 @@ publish when a gating check failed or never ran, e.g. when someone materialises 
 from datetime import date
 
 import dagster as dg
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from .. import settings
 from ..lib import publisher
+from ..lib.personal_data import publish_personal_data
 from .partitions import one_date_per_run, scoring_dates
 from .quality import GATING_CHECKS, GUARDED_ASSETS
 from .resources import Warehouse
 
 
+def _evaluations_in_run(instance: dg.DagsterInstance, run_id: str) -> dict:
+    """The asset check evaluations a run recorded, by check key (the last one wins)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    return {
+        evaluation.asset_check_key: evaluation
+        for evaluation in (r.event_log_entry.dagster_event.event_specific_data for r in records)
+    }
+
+
 def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
     """Every gating check by outcome (passed, warned, failed, missing).
 
-    A check planned in this run counts with its result in this run; a check of an asset this
-    run did not rebuild (the hourly job) counts with its latest result for the same scoring
-    date, else its latest at all: a failed daily load is not published by the next hourly
-    run, and a failed backfill of an older date does not block today's.
+    A check evaluated in this run counts with its result in this run; a check of a table this
+    run did not rebuild counts with its result in the run that last built that table for the
+    same scoring date, else in the run that last built it at all: a failed daily load is not
+    published by a later run that skips the check, and a failed backfill of an older date
+    does not block today's. A check that never produced a result counts as missing.
     """
+    instance = context.instance
+    runs: dict[str, dict] = {}
+
+    def evaluations(run_id: str) -> dict:
+        if run_id not in runs:
+            runs[run_id] = _evaluations_in_run(instance, run_id)
+        return runs[run_id]
+
     outcome: dict[str, list[str]] = {"passed": [], "warned": [], "failed": [], "missing": []}
-    storage = context.instance.event_log_storage
     for key in GATING_CHECKS:
-        history = storage.get_asset_check_execution_history(key, limit=50)
-        mine = [r for r in history if r.run_id == context.run_id]
-        same_date = [r for r in history if r.partition == context.partition_key]
-        record = (mine or same_date or history or [None])[0]
+        evaluation = evaluations(context.run_id).get(key)
+        if evaluation is None:
+            same_date = instance.fetch_materializations(
+                dg.AssetRecordsFilter(
+                    asset_key=key.asset_key, asset_partitions=[context.partition_key]
+                ),
+                limit=1,
+            ).records
+            built = (
+                same_date[0].event_log_entry
+                if same_date
+                else instance.get_latest_materialization_event(key.asset_key)
+            )
+            if built is not None:
+                evaluation = evaluations(built.run_id).get(key)
         name = f"{key.asset_key.to_user_string()}:{key.name}"
-        if record is None or record.status == AssetCheckExecutionRecordStatus.PLANNED:
+        if evaluation is None:
             outcome["missing"].append(name)
-        elif record.status == AssetCheckExecutionRecordStatus.SUCCEEDED:
+        elif evaluation.passed:
             outcome["passed"].append(name)
-        elif record.evaluation and record.evaluation.severity == dg.AssetCheckSeverity.ERROR:
+        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
             outcome["failed"].append(name)
         else:
             outcome["warned"].append(name)
@@ -79,8 +109,17 @@ def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):
             allow_retries=False,
         )
     passed, warned = checks["passed"], checks["warned"]
+    try:
+        personal = publish_personal_data(settings.sources_file())
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     result = publisher.publish(
-        warehouse.layout, date.fromisoformat(context.partition_key), context.run_id, passed, warned
+        warehouse.layout,
+        date.fromisoformat(context.partition_key),
+        context.run_id,
+        passed,
+        warned,
+        personal_data=personal,
     )
     return dg.MaterializeResult(
         metadata={
@@ -88,6 +127,7 @@ def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):
             "scoring_date": result.scoring_date.isoformat(),
             "path": dg.MetadataValue.path(str(warehouse.layout.published_db)),
             "current_tables_kept": result.current_tables_kept,
+            "personal_data_published": personal,
             "checks_passed": len(passed),
             "checks_warned": dg.MetadataValue.text(", ".join(warned) or "none"),
             **{f"rows_{table}": count for table, count in result.row_counts.items()},

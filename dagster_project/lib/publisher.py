@@ -25,6 +25,7 @@ import duckdb
 
 from .. import settings
 from ..settings import DataDir
+from .personal_data import published_select, salt
 from .warehouse import connect
 from .warehouse import quote_literal as ql
 
@@ -70,9 +71,14 @@ def publish(
     run_id: str,
     checks_passed: list[str],
     checks_warned: list[str],
+    personal_data: bool = False,
 ) -> Publication:
-    """Build the next published version from the warehouse and swap it in atomically."""
+    """Build the next published version from the warehouse and swap it in atomically.
+
+    E-mail and names are published only with `personal_data` (see lib/personal_data.py).
+    """
     layout.published.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(layout.published)
     target = layout.published_db
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     parquet_staging: Path | None = None
@@ -96,7 +102,9 @@ def publish(
                 origin = f"wh.{origin}"
                 if keep_current and table in CURRENT_TABLES and _has_table(con, "prev", table):
                     origin = f"prev.main.{table}"
-                con.execute(f"create table {table} as select * from {origin}")
+                columns = [c[0] for c in con.execute(f"describe select * from {origin}").fetchall()]
+                chosen = published_select(columns, personal_data, ql(salt(layout.root)))
+                con.execute(f"create table {table} as select {chosen} from {origin}")
                 counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
             # By name, adding a count column for a table published for the first time.
             for table in counts:
@@ -130,6 +138,7 @@ def publish(
         switch_current(layout.published_parquet, version_folder)
     finally:
         staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
         if parquet_staging is not None and parquet_staging.exists():
             shutil.rmtree(parquet_staging)
     prune_parquet_versions(layout.published_parquet, versions_kept)
@@ -192,6 +201,16 @@ def _has_table(con, database: str, table: str) -> bool:
             [database, table],
         ).fetchone()[0]
     )
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Half-written files of a publication that was killed (its `finally` never ran).
+
+    Only publication writes here, and it runs in the writer pool: none is in flight now.
+    """
+    for leftover in [*folder.rglob(".*.tmp"), *folder.rglob(".*.tmp.wal")]:
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
 
 
 def read_segment_table(path: Path) -> list[tuple]:

@@ -22,9 +22,23 @@ PUBLISHED_TABLES = {
     "segment_summary": "marts.segment_summary",
     "customer_segment_history": "marts.customer_segment_history",
     "segment_migrations": "marts.segment_migrations",
+    "campaign_performance": "marts.campaign_performance",
+    "contact_rank_performance": "marts.contact_rank_performance",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
-CURRENT_TABLES = ("customer_scores", "segment_summary")
+CURRENT_TABLES = (
+    "customer_scores",
+    "segment_summary",
+    "campaign_performance",
+    "contact_rank_performance",
+)
+# Tables whose row counts publication_log keeps (its columns are fixed).
+LOGGED_ROW_COUNTS = (
+    "customer_scores",
+    "segment_summary",
+    "customer_segment_history",
+    "segment_migrations",
+)
 
 _LOG_COLUMNS = """
     version bigint, scoring_date date, published_at timestamp, run_id varchar,
@@ -81,7 +95,7 @@ def publish(
                     scoring_date,
                     datetime.now(UTC).replace(tzinfo=None),
                     run_id,
-                    *counts.values(),
+                    *(counts[table] for table in LOGGED_ROW_COUNTS),
                     ", ".join(checks_passed),
                     ", ".join(checks_warned),
                     keep_current,

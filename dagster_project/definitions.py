@@ -2,12 +2,13 @@
 
 import dagster as dg
 
-from .defs import automation, ingestion, publication, quality, scoring
+from .defs import automation, ingestion, publication, quality, scoring, survival
 from .defs.resources import build_resources
 
 defs = dg.Definitions.merge(
     ingestion.defs,
     scoring.defs,
+    survival.defs,
     quality.defs,
     publication.defs,
     automation.defs,

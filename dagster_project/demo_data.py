@@ -623,8 +623,11 @@ _OFFERS = (
     "-30% summer sale",
     "double loyalty points",
     "-5 EUR on your next order",
+    "style guide",
+    "new collection preview",
+    "webinar invitation",
 )
-_OFFER_REACTION = (1.0, 0.8, 1.4, 1.1, 1.0, 0.9, 1.6, 0.6, 0.8)  # aligned with _OFFERS
+_OFFER_REACTION = (1.0, 0.8, 1.4, 1.1, 1.0, 0.9, 1.6, 0.6, 0.8, 0.7, 0.9, 0.6)  # as _OFFERS
 _NOTE_KINDS = ("complaint", "cancellation", "interest", "advocacy", "price", "neutral")
 _NOTE_WEIGHTS = {  # aligned with _NOTE_KINDS
     "prospect": (3, 2, 40, 0, 25, 30),

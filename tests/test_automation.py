@@ -437,7 +437,7 @@ def test_ui_shows_the_project_and_runs_the_daily_job(tmp_path: Path) -> None:
         # What the UI shows: groups, checks (GX suites and dbt tests), schedules, sensors.
         nodes = dagster.query(ASSETS)["assetNodes"]
         groups = {n["groupName"] for n in nodes}
-        assert groups == {"ingestion", "staging", "quality", "scoring", "publication"}
+        assert groups == {"ingestion", "staging", "quality", "scoring", "prediction", "publication"}
         checks = {
             ("/".join(n["assetKey"]["path"]), c["name"])
             for n in nodes

@@ -49,6 +49,11 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     """`dbt build` as of the partition's date: models, seeds and their tests, in order."""
     # profiles.yml reads the warehouse path from the environment (profiles take no vars).
     os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
+    # A Python asset between dbt models (a fitted model written as a dbt source) makes
+    # Dagster run these assets in several steps of one run. A dbt test then runs in the step
+    # where all its parents are built or upstream, never in an earlier step where one of
+    # them (e.g. the model a seed's relationship test points at) does not exist yet.
+    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
     dbt_vars = {"scoring_date": context.partition_key}
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
     # by the next run rather than one new folder per run in the project.

@@ -24,6 +24,8 @@ PUBLISHED_TABLES = {
     "segment_migrations": "marts.segment_migrations",
     "campaign_performance": "marts.campaign_performance",
     "contact_rank_performance": "marts.contact_rank_performance",
+    "survival_by_first_channel": "marts.survival_by_first_channel",
+    "customer_profiles": "marts.customer_profiles",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
 CURRENT_TABLES = (
@@ -31,6 +33,8 @@ CURRENT_TABLES = (
     "segment_summary",
     "campaign_performance",
     "contact_rank_performance",
+    "survival_by_first_channel",
+    "customer_profiles",
 )
 # Tables whose row counts publication_log keeps (its columns are fixed).
 LOGGED_ROW_COUNTS = (

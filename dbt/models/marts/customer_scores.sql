@@ -37,6 +37,10 @@ availability as (
     select * from {{ ref('int_source_availability') }}
 ),
 
+profiles as (
+    select * from {{ ref('customer_profiles') }}
+),
+
 raw_weights as (
     select
         {{ score_weight('rfm') }} as rfm,
@@ -197,6 +201,9 @@ final as (
         order_summary.last_order_date,
         coalesce(order_summary.orders_total, 0) as orders_total,
         coalesce(order_summary.net_revenue_total, 0) as net_revenue_total,
+        profiles.top_category,
+        profiles.reaction_type,
+        profiles.dominant_channel,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights
@@ -206,6 +213,7 @@ final as (
     left join order_summary on customers.customer_id = order_summary.customer_id
     left join crm on customers.customer_id = crm.customer_id
     left join reasons on customers.customer_id = reasons.customer_id
+    left join profiles on customers.customer_id = profiles.customer_id
 )
 
 select * from final

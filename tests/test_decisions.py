@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import dagster as dg
 import duckdb
 import pytest
 from conftest import SCORING_DATE, PipelineRun
@@ -131,3 +132,39 @@ def test_every_customer_has_a_crm_profile(published) -> None:
     ).fetchone()
     # HHI is at most 1 and at least 1/n for n categories.
     assert 0 < shares[0] <= 1 and shares[1] <= 1 + 1e-9 and shares[2] >= 1 - 1e-9
+
+
+def test_buyers_get_predictive_groups_with_a_forecast(published, demo_run) -> None:
+    event = demo_run.instance.get_latest_materialization_event(
+        dg.AssetKey(["predictions", "purchase_propensity"])
+    )
+    metadata = event.asset_materialization.metadata
+    assert metadata["holdout_rows"].value > 0 and 0 < metadata["holdout_auc"].value <= 1
+    checks = [
+        e.asset_check_evaluation
+        for e in demo_run.result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation.check_name == "holdout_auc_at_least_0_6"
+    ]
+    assert len(checks) == 1
+    assert checks[0].passed == (metadata["holdout_auc"].value >= 0.6)
+    grouped = dict(
+        published.execute(
+            "select predictive_group, count(*) from customer_scores"
+            " where predictive_group is not null group by 1"
+        ).fetchall()
+    )
+    buyers = published.execute(
+        "select count(*) from customer_scores where orders_total > 0"
+    ).fetchone()[0]
+    # 600 demo customers: fewer buyers than half of group_size (2,500), so one group A.
+    assert grouped == {"A": buyers}
+    forecast = published.execute(
+        "select customers, expected_buyers, expected_margin, contact_cost,"
+        " expected_margin_after_contact from predictive_group_forecast"
+    ).fetchall()
+    assert len(forecast) == 1
+    customers, expected_buyers, margin, cost, after = forecast[0]
+    assert customers == buyers and 0 < expected_buyers < buyers
+    assert cost == pytest.approx(customers * 1.0) and after == pytest.approx(margin - cost)
+    assert published.execute("select count(*) from predictive_group_backtest").fetchone() == (0,)

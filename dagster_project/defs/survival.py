@@ -26,7 +26,6 @@ TABLE = ("predictions", "channel_survival")
     key=dg.AssetKey(list(TABLE)),
     deps=[FEATURES],
     partitions_def=scoring_dates,
-    backfill_policy=dg.BackfillPolicy.multi_run(1),
     group_name="prediction",
     kinds={"python", "duckdb"},
     pool=settings.WRITER_POOL,

@@ -26,6 +26,8 @@ PUBLISHED_TABLES = {
     "contact_rank_performance": "marts.contact_rank_performance",
     "survival_by_first_channel": "marts.survival_by_first_channel",
     "customer_profiles": "marts.customer_profiles",
+    "predictive_group_forecast": "marts.predictive_group_forecast",
+    "predictive_group_backtest": "marts.predictive_group_backtest",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
 CURRENT_TABLES = (
@@ -35,6 +37,8 @@ CURRENT_TABLES = (
     "contact_rank_performance",
     "survival_by_first_channel",
     "customer_profiles",
+    "predictive_group_forecast",
+    "predictive_group_backtest",
 )
 # Tables whose row counts publication_log keeps (its columns are fixed).
 LOGGED_ROW_COUNTS = (

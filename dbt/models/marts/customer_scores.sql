@@ -41,6 +41,10 @@ profiles as (
     select * from {{ ref('customer_profiles') }}
 ),
 
+predictive_groups as (
+    select * from {{ ref('customer_predictive_groups') }}
+),
+
 raw_weights as (
     select
         {{ score_weight('rfm') }} as rfm,
@@ -204,6 +208,7 @@ final as (
         profiles.top_category,
         profiles.reaction_type,
         profiles.dominant_channel,
+        predictive_groups.predictive_group,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights
@@ -214,6 +219,7 @@ final as (
     left join crm on customers.customer_id = crm.customer_id
     left join reasons on customers.customer_id = reasons.customer_id
     left join profiles on customers.customer_id = profiles.customer_id
+    left join predictive_groups on customers.customer_id = predictive_groups.customer_id
 )
 
 select * from final

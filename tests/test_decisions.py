@@ -141,10 +141,9 @@ def test_buyers_get_predictive_groups_with_a_forecast(published, demo_run) -> No
     metadata = event.asset_materialization.metadata
     assert metadata["holdout_rows"].value > 0 and 0 < metadata["holdout_auc"].value <= 1
     checks = [
-        e.asset_check_evaluation
-        for e in demo_run.result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and e.asset_check_evaluation.check_name == "holdout_auc_at_least_0_6"
+        evaluation
+        for evaluation in demo_run.result.get_asset_check_evaluations()
+        if evaluation.check_name == "holdout_auc_at_least_0_6"
     ]
     assert len(checks) == 1
     assert checks[0].passed == (metadata["holdout_auc"].value >= 0.6)
@@ -166,5 +165,6 @@ def test_buyers_get_predictive_groups_with_a_forecast(published, demo_run) -> No
     assert len(forecast) == 1
     customers, expected_buyers, margin, cost, after = forecast[0]
     assert customers == buyers and 0 < expected_buyers < buyers
-    assert cost == pytest.approx(customers * 1.0) and after == pytest.approx(margin - cost)
+    assert cost == pytest.approx(customers * 1.0)
+    assert float(after) == pytest.approx(float(margin) - float(cost))
     assert published.execute("select count(*) from predictive_group_backtest").fetchone() == (0,)

@@ -105,6 +105,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "responded",
         "response_ts",
         "order_id",
+        "is_control",
     ),
     "invoices": (
         "invoice_id",
@@ -157,6 +158,15 @@ _BASKET_SIZES = (1,) * 10 + (2,) * 6 + (3,) * 3 + (4,)
 _QUANTITIES = (1,) * 16 + (2,) * 5 + (3,) * 2 + (4,) + (6,)
 _DISCOUNT_PCTS = (5, 10, 10, 15, 20, 20, 30)
 _PREFERRED_CHANNEL_WEIGHTS = (55, 22, 8, 5, 10)  # aligned with ORDER_CHANNELS
+_FIRST_CHANNEL_WEIGHTS = {  # channel of the first order by archetype, aligned with ORDER_CHANNELS
+    "prospect": (55, 22, 8, 5, 10),
+    "loyal": (35, 45, 10, 7, 3),
+    "regular": (45, 35, 8, 6, 6),
+    "occasional": (55, 22, 8, 5, 10),
+    "one_off": (40, 8, 4, 4, 44),
+    "lapsed": (45, 10, 5, 5, 35),
+    "new": (55, 22, 8, 5, 10),
+}
 _ACQUISITION_WEIGHTS = (25, 18, 15, 10, 8, 18, 6)
 _GUEST_CHANNELS = ("web",) * 6 + ("marketplace",) * 3 + ("phone",)
 _LOYALTY_RATE = {
@@ -575,12 +585,34 @@ _FORM_URLS = ("/contact", "/newsletter/signup", "/quote-request", "/account/pref
 _WEBINARS = ("styling-masterclass", "atelier-deco-noel", "running-clinic", "skincare-live")
 _CAMPAIGN_CHANNEL_WEIGHTS = (40, 15, 15, 20, 10)  # aligned with CAMPAIGN_CHANNELS
 _CAMPAIGN_PROFILE = {  # channel: (cost per contact range, base response range, reach range)
-    "email": ((0.01, 0.05), (0.02, 0.05), (0.2, 0.5)),
-    "sms": ((0.05, 0.10), (0.03, 0.06), (0.1, 0.25)),
-    "direct_mail": ((0.8, 1.5), (0.04, 0.08), (0.05, 0.15)),
+    "email": ((0.01, 0.05), (0.06, 0.12), (0.2, 0.5)),
+    "sms": ((0.05, 0.10), (0.06, 0.12), (0.1, 0.25)),
+    "direct_mail": ((0.8, 1.5), (0.08, 0.14), (0.1, 0.25)),
     "paid_social": ((0.3, 1.0), (0.02, 0.04), (0.1, 0.3)),
-    "phone": ((3.0, 6.0), (0.08, 0.14), (0.03, 0.08)),
+    "phone": ((3.0, 6.0), (0.10, 0.16), (0.05, 0.1)),
 }
+_CAMPAIGN_MAX_REMINDERS = {"email": 3, "sms": 2, "direct_mail": 2, "paid_social": 0, "phone": 1}
+_CAMPAIGN_ORDER_CHANNEL = {  # where a customer orders when a campaign makes them buy
+    "email": "web",
+    "sms": "web",
+    "direct_mail": "mail",
+    "paid_social": "web",
+    "phone": "phone",
+}
+# How strongly each archetype reacts to a campaign (x the campaign's base rate) and the
+# share of that reaction a reminder keeps (reminder k: x share^k): loyal customers answer
+# reminders, one-off and lapsed buyers stop after the first contact.
+_CAMPAIGN_REACTION = {
+    "prospect": (0.4, 0.2),
+    "loyal": (2.0, 0.7),
+    "regular": (1.5, 0.5),
+    "occasional": (1.0, 0.4),
+    "one_off": (0.6, 0.2),
+    "lapsed": (0.5, 0.15),
+    "new": (1.2, 0.4),
+}
+_CONTROL_SHARE = 0.25  # held out of a campaign with a control group
+_CAMPAIGN_RESPONSE_DAYS = 7  # a reminder follows after this many days without response
 _CAMPAIGN_THEMES = (  # by month, January first
     "Soldes d'hiver",
     "Saint-Valentin",
@@ -605,7 +637,11 @@ _OFFERS = (
     "-30% summer sale",
     "double loyalty points",
     "-5 EUR on your next order",
+    "style guide",
+    "new collection preview",
+    "webinar invitation",
 )
+_OFFER_REACTION = (1.0, 0.8, 1.4, 1.1, 1.0, 0.9, 1.6, 0.6, 0.8, 0.7, 0.9, 0.6)  # as _OFFERS
 _NOTE_KINDS = ("complaint", "cancellation", "interest", "advocacy", "price", "neutral")
 _NOTE_WEIGHTS = {  # aligned with _NOTE_KINDS
     "prospect": (3, 2, 40, 0, 25, 30),
@@ -740,6 +776,8 @@ class GenerationReport:
     files: dict[str, list[str]] = field(default_factory=dict)
     # Ground truth of the invoices: customer_id -> on_time, late, drifting or write_off.
     payment_behaviour: dict[str, str] = field(default_factory=dict)
+    # Per campaign with a control group: customers selected and the true uplift generated.
+    campaign_uplift: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -793,6 +831,8 @@ class _Campaign:
     offer: str
     response_rate: float
     reach: float
+    reminders: int = 0  # follow-up contacts of the non-responders
+    control_share: float = 0.0  # share of the selected customers held out as a control group
 
 
 @dataclass(slots=True)
@@ -802,6 +842,7 @@ class _Contact:
     ts: int
     response_ts: int = -1
     order_id: str = ""
+    is_control: bool = False  # held out: not contacted, its purchases measure the baseline
 
 
 class _Clock:
@@ -1091,15 +1132,25 @@ def _new_order(rng, catalog, clock, day, channel, ref, favourites, customer) -> 
     return order
 
 
+def _first_order_channel(c: _Customer) -> str:
+    """The first order's channel depends on how loyal the customer turns out to be (store
+    first buyers stay, marketplace first buyers rarely come back); drawn from a stream of
+    its own so the other draws do not move."""
+    rng = random.Random(f"first-channel:{c.email}")
+    return rng.choices(ORDER_CHANNELS, weights=_FIRST_CHANNEL_WEIGHTS[c.archetype])[0]
+
+
 def _customer_orders(rng: random.Random, customers: list, catalog: dict, clock: _Clock) -> list:
     orders = []
     for c in customers:
-        for day in c.order_days:
+        for number, day in enumerate(c.order_days):
             channel = (
                 c.channel
                 if rng.random() < 0.7
                 else rng.choices(ORDER_CHANNELS, weights=_PREFERRED_CHANNEL_WEIGHTS)[0]
             )
+            if number == 0:
+                channel = _first_order_channel(c)
             ref = c.customer_id if rng.random() < _CRM_ID_SHARE else _messy_email(rng, c.email)
             orders.append(_new_order(rng, catalog, clock, day, channel, ref, c.favourites, c))
     return orders
@@ -1201,6 +1252,8 @@ def _transaction_rows(orders: list[_Order], clock: _Clock) -> list[tuple[int, li
 
 
 def _make_campaigns(rng: random.Random, clock: _Clock, count: int = 20) -> list[_Campaign]:
+    """Campaigns of various channels; about half of them (not phone) hold out a control
+    group and send no reminder, the others remind their non-responders."""
     campaigns = []
     starts = sorted(rng.randrange(clock.days) for _ in range(count))
     for number, start in enumerate(starts, 1):
@@ -1208,18 +1261,22 @@ def _make_campaigns(rng: random.Random, clock: _Clock, count: int = 20) -> list[
         cost, response, reach = _CAMPAIGN_PROFILE[channel]
         start_date = clock.start + timedelta(days=start)
         theme = _CAMPAIGN_THEMES[start_date.month - 1]
+        with_control = channel != "phone" and rng.random() < 0.5
+        reminders = 0 if with_control else rng.randint(0, _CAMPAIGN_MAX_REMINDERS[channel])
         campaigns.append(
             _Campaign(
                 campaign_id=f"K{number:03d}",
                 name=f"{theme} {start_date.year} - {channel}",
                 channel=channel,
                 start_day=start,
-                end_day=min(clock.last_day, start + rng.randint(3, 30)),
+                end_day=min(clock.last_day, start + max(rng.randint(3, 30), 7 * reminders)),
                 cost_per_contact=rng.uniform(*cost),
                 fixed_cost=rng.randrange(0, 5001, 50),
                 offer=rng.choice(_OFFERS),
                 response_rate=rng.uniform(*response),
                 reach=rng.uniform(*reach),
+                reminders=reminders,
+                control_share=_CONTROL_SHARE if with_control else 0.0,
             )
         )
     return campaigns
@@ -1241,34 +1298,77 @@ def _campaign_rows(campaigns: list[_Campaign], clock: _Clock) -> list[list[str]]
     ]
 
 
-def _respond(rng: random.Random, contact: _Contact, clock: _Clock) -> None:
-    """Responders are likelier among recent buyers and those who buy soon after."""
-    bought = [o for o in contact.customer.orders if o.status != "cancelled"]
-    times = [o.ts for o in bought]
-    after = bisect.bisect_right(times, contact.ts)
-    following = bought[after] if after < len(bought) else None
-    if following is not None and following.ts - contact.ts > 21 * DAY:
-        following = None
-    chance = contact.campaign.response_rate
-    if after > 0 and contact.ts - times[after - 1] <= 90 * DAY:
-        chance *= 1.5
-    if following is not None:
-        chance *= 2
-    if rng.random() >= chance:
+def campaign_uplift(campaign: _Campaign, customer: _Customer, reminder: int = 0) -> float:
+    """The probability that a contact makes the customer buy who would not have bought
+    otherwise: the campaign's base rate x the archetype's reaction x the offer's appeal,
+    kept by the archetype's share for every reminder."""
+    strength, kept = _CAMPAIGN_REACTION[customer.archetype]
+    offer = _OFFER_REACTION[_OFFERS.index(campaign.offer)]
+    return min(0.9, campaign.response_rate * strength * offer * kept**reminder)
+
+
+def _organic_order(customer: _Customer, start: int, end: int) -> _Order | None:
+    """The customer's first order (not cancelled) in [start, end): bought anyway."""
+    times = [o.ts for o in customer.orders]
+    for order in customer.orders[bisect.bisect_left(times, start) :]:
+        if order.ts >= end:
+            return None
+        if order.status != "cancelled":
+            return order
+    return None
+
+
+class _CampaignOrders:
+    """Orders a campaign causes: appended to the order list with the next free numbers."""
+
+    def __init__(self, orders: list[_Order], catalog: dict, clock: _Clock) -> None:
+        self.orders, self.catalog, self.clock = orders, catalog, clock
+        self.next_number = len(orders) + 1
+
+    def place(self, rng: random.Random, contact: _Contact) -> _Order | None:
+        c, clock = contact.customer, self.clock
+        ts = contact.ts + rng.randint(3600, 5 * DAY)
+        if ts > clock.end_ts:
+            return None
+        channel = _CAMPAIGN_ORDER_CHANNEL[contact.campaign.channel]
+        ref = c.customer_id if rng.random() < _CRM_ID_SHARE else _messy_email(rng, c.email)
+        order = _new_order(rng, self.catalog, clock, ts // DAY, channel, ref, c.favourites, c)
+        order.ts = ts
+        if order.return_ts >= 0 and order.return_ts <= ts:
+            order.return_ts = -1
+        order.order_id = f"O{self.next_number:07d}"
+        self.next_number += 1
+        self.orders.append(order)
+        bisect.insort(c.orders, order, key=lambda o: o.ts)
+        return order
+
+
+def _respond(rng: random.Random, contact: _Contact, reminder: int, placed: _CampaignOrders) -> None:
+    """A contact is answered by an order within the response window: one the customer
+    placed anyway (the baseline a control group measures) or one the campaign caused
+    (with probability `campaign_uplift`). A held-out customer can only buy anyway."""
+    window_end = contact.ts + _CAMPAIGN_RESPONSE_DAYS * DAY
+    order = _organic_order(contact.customer, contact.ts + 1, window_end)
+    uplift = campaign_uplift(contact.campaign, contact.customer, reminder)
+    caused = not contact.is_control and order is None and rng.random() < uplift
+    if caused:
+        order = placed.place(rng, contact)
+    if order is None:
         return
-    if following is None:
-        contact.response_ts = min(contact.ts + rng.randint(600, 5 * DAY), clock.end_ts)
-        return
-    gap = following.ts - contact.ts
-    contact.response_ts = following.ts - rng.randint(0, min(2 * DAY, gap - 1))
-    contact.order_id = following.order_id
+    contact.response_ts = max(contact.ts + 1, order.ts - rng.randint(0, 2 * 3600))
+    contact.order_id = order.order_id
 
 
 def _make_contacts(
-    rng: random.Random, campaigns: list, customers: list, clock: _Clock
-) -> list[_Contact]:
-    """Each campaign reaches a share of eligible customers once, in its first days."""
-    contacts = []
+    rng: random.Random, campaigns: list, customers: list, clock: _Clock, placed: _CampaignOrders
+) -> tuple[list[_Contact], dict[str, dict]]:
+    """Each campaign selects a share of eligible customers in its first days, holds out a
+    control group when it has one, and reminds non-responders every few days.
+
+    Returns the contacts and, per campaign with a control group, its true uplift: the mean
+    over the selected customers of the chance the contact makes them buy when they would not
+    have bought anyway, i.e. what contacted minus control response rates estimate."""
+    contacts, truth = [], {}
     for campaign in campaigns:
         first_ts = campaign.start_day * DAY
         eligible = [
@@ -1280,15 +1380,37 @@ def _make_contacts(
         ]
         chosen = rng.sample(eligible, int(len(eligible) * campaign.reach))
         window = min(3, campaign.end_day - campaign.start_day + 1)
-        batch = []
+        batch, expected = [], []
         for customer in chosen:
             day = campaign.start_day + rng.randrange(window)
             contact = _Contact(campaign, customer, day * DAY + rng.randint(8 * 3600, 20 * 3600))
-            _respond(rng, contact, clock)
+            contact.is_control = rng.random() < campaign.control_share
+            window_end = contact.ts + _CAMPAIGN_RESPONSE_DAYS * DAY
+            if (
+                campaign.control_share
+                and contact.ts + _CAMPAIGN_RESPONSE_DAYS * DAY <= clock.end_ts
+            ):
+                bought = _organic_order(customer, contact.ts + 1, window_end) is not None
+                expected.append(0.0 if bought else campaign_uplift(campaign, customer))
+            _respond(rng, contact, 0, placed)
             batch.append(contact)
+            for reminder in range(1, campaign.reminders + 1):
+                if contact.is_control or contact.response_ts >= 0:
+                    break
+                ts = contact.ts + _CAMPAIGN_RESPONSE_DAYS * DAY + rng.randint(-3600, 3600)
+                if ts > clock.end_ts:
+                    break
+                contact = _Contact(campaign, customer, ts)
+                _respond(rng, contact, reminder, placed)
+                batch.append(contact)
+        if expected:
+            truth[campaign.campaign_id] = {
+                "selected": len(expected),
+                "true_uplift": sum(expected) / len(expected),
+            }
         batch.sort(key=lambda c: (c.ts, c.customer.customer_id))
         contacts.extend(batch)
-    return contacts
+    return contacts, truth
 
 
 def _contact_rows(contacts: list[_Contact], clock: _Clock) -> list[list[str]]:
@@ -1300,6 +1422,7 @@ def _contact_rows(contacts: list[_Contact], clock: _Clock) -> list[list[str]]:
             _bool(c.response_ts >= 0),
             clock.ts(c.response_ts) if c.response_ts >= 0 else "",
             c.order_id,
+            _bool(c.is_control),
         ]
         for c in contacts
     ]
@@ -1465,7 +1588,7 @@ def _make_interactions(
         stop_day = _life_events(rng, c, first_day, clock.last_day, events)
         _newsletter_events(rng, c, catalog, first_day, stop_day, clock.end_ts, events)
     for contact in contacts:
-        if contact.campaign.channel == "email":
+        if contact.campaign.channel == "email" and not contact.is_control:
             _campaign_email_events(rng, contact, catalog, clock.end_ts, events)
     anonymous = round(len(events) * _ANONYMOUS_SHARE / (1 - _ANONYMOUS_SHARE))
     events += _anonymous_events(rng, anonymous, catalog, clock)
@@ -1771,7 +1894,8 @@ def generate(
     people = _make_customers(_rng(seed, "customers"), customers, clock, used_emails)
     orders = _make_orders(_rng(seed, "orders"), people, catalog, clock, used_emails)
     campaigns = _make_campaigns(_rng(seed, "campaigns"), clock)
-    contacts = _make_contacts(_rng(seed, "contacts"), campaigns, people, clock)
+    placed = _CampaignOrders(orders, catalog, clock)
+    contacts, uplift = _make_contacts(_rng(seed, "contacts"), campaigns, people, clock, placed)
     events = _make_interactions(_rng(seed, "interactions"), people, contacts, catalog, clock)
     invoices, payment_behaviour = _make_invoices(_rng(seed, "invoices"), people, clock)
     outputs = {
@@ -1788,7 +1912,7 @@ def generate(
         "campaign_contacts": {"campaign_contacts.csv": _contact_rows(contacts, clock)},
         "invoices": {"invoices.csv": invoices},
     }
-    report = GenerationReport(payment_behaviour=payment_behaviour)
+    report = GenerationReport(payment_behaviour=payment_behaviour, campaign_uplift=uplift)
     for source in SOURCES:
         _write_source(out_dir, source, outputs[source], dirty_rate, seed, report)
     return report

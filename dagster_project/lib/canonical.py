@@ -195,6 +195,8 @@ SOURCES: dict[str, Source] = {
                 Column("responded", "boolean", default="false"),
                 Column("response_ts", "timestamp"),
                 Column("order_id", "varchar"),
+                # A held-out customer of a control group: selected, not contacted.
+                Column("is_control", "boolean", default="false"),
             ),
         ),
         Source(

@@ -38,6 +38,12 @@ PUBLISHED_TABLES = {
     "segment_kpis": "marts.segment_kpis",
     "score_calibration": "marts.score_calibration",
     "receivables_by_customer": "marts.receivables_by_customer",
+    "campaign_performance": "marts.campaign_performance",
+    "contact_rank_performance": "marts.contact_rank_performance",
+    "survival_by_first_channel": "marts.survival_by_first_channel",
+    "customer_profiles": "marts.customer_profiles",
+    "predictive_group_forecast": "marts.predictive_group_forecast",
+    "predictive_group_backtest": "marts.predictive_group_backtest",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
 CURRENT_TABLES = (
@@ -47,6 +53,12 @@ CURRENT_TABLES = (
     "segment_kpis",
     "score_calibration",
     "receivables_by_customer",
+    "campaign_performance",
+    "contact_rank_performance",
+    "survival_by_first_channel",
+    "customer_profiles",
+    "predictive_group_forecast",
+    "predictive_group_backtest",
 )
 
 _LOG_COLUMNS = """

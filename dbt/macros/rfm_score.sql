@@ -3,12 +3,15 @@
     quantile: 1 + floor(5 * (rank - 1) / n), rank() over the scored population (ties share
     a score); threshold: the band of seed rfm_thresholds holding the value
     (min_value inclusive, max_value exclusive, empty max = no upper bound).
+    `partition_by` ranks within each value of that column (e.g. per campaign) instead of
+    over the whole population.
 -#}
-{% macro rfm_score(dimension, value_column, rank_direction) -%}
+{% macro rfm_score(dimension, value_column, rank_direction, partition_by=none) -%}
     {%- set method = var('rfm_scoring_method')[dimension] -%}
     {%- if method == 'quantile' -%}
-        1 + (5 * (rank() over (order by {{ value_column }} {{ rank_direction }}) - 1))
-            // count(*) over ()
+        {%- set partition = 'partition by ' ~ partition_by ~ ' ' if partition_by else '' %}
+        1 + (5 * (rank() over ({{ partition }}order by {{ value_column }} {{ rank_direction }}) - 1))
+            // count(*) over ({{ partition }})
     {%- elif method == 'threshold' -%}
         (
             select thresholds.score

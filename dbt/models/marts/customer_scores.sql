@@ -49,6 +49,14 @@ payment_risk as (
     select * from {{ ref('customer_payment_risk') }}
 ),
 
+profiles as (
+    select * from {{ ref('customer_profiles') }}
+),
+
+predictive_groups as (
+    select * from {{ ref('customer_predictive_groups') }}
+),
+
 raw_weights as (
     select
         {{ score_weight('rfm') }} as rfm,
@@ -228,6 +236,10 @@ final as (
         payment_risk.payment_risk_band,
         payment_risk.overdue_amount,
         payment_risk.payment_risk_reasons,
+        profiles.top_category,
+        profiles.reaction_type,
+        profiles.dominant_channel,
+        predictive_groups.predictive_group,
         {{ scoring_date() }} as scoring_date
     from customers
     cross join weights
@@ -240,6 +252,8 @@ final as (
     left join predictions on customers.customer_id = predictions.customer_id
     left join lead_grades on customers.customer_id = lead_grades.customer_id
     left join payment_risk on customers.customer_id = payment_risk.customer_id
+    left join profiles on customers.customer_id = profiles.customer_id
+    left join predictive_groups on customers.customer_id = predictive_groups.customer_id
 )
 
 select * from final

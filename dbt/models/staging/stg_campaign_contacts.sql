@@ -10,7 +10,8 @@ final as (
         contact_ts as contacted_at,
         coalesce(responded, false) as has_responded,
         response_ts as responded_at,
-        order_id
+        order_id,
+        coalesce(is_control, false) as is_control
     from source
 )
 

@@ -1,0 +1,60 @@
+-- The features of the survival-by-channel model, one row per customer with a counted order
+-- before the scoring date: first and last counted order, the channels of the first and
+-- second counted orders, and whether the customer is lost (no counted order for var
+-- churn_days before the scoring date). A lost customer's lifetime ends at the last order;
+-- a customer not lost is censored at the scoring date.
+with orders as (
+    select * from {{ ref('int_orders') }}
+    where is_counted
+),
+
+channels as (
+    select * from {{ ref('int_order_channels') }}
+),
+
+ranked as (
+    select
+        orders.customer_id,
+        orders.order_date,
+        channels.channel,
+        row_number() over (
+            partition by orders.customer_id order by orders.order_date asc, orders.order_id asc
+        ) as order_rank
+    from orders
+    inner join channels on orders.order_id = channels.order_id
+),
+
+summary as (
+    select
+        customer_id,
+        min(order_date) as first_order_date,
+        max(order_date) as last_order_date,
+        count(*) as orders_total,
+        max(case when order_rank = 1 then channel end) as first_channel,
+        max(case when order_rank = 2 then channel end) as second_channel
+    from ranked
+    group by customer_id
+),
+
+final as (
+    select
+        customer_id,
+        first_order_date,
+        last_order_date,
+        orders_total,
+        first_channel,
+        second_channel,
+        {{ dbt.datediff('last_order_date', scoring_date(), 'day') }}
+        >= {{ var('churn_days') }} as is_lost,
+        case
+            when
+                {{ dbt.datediff('last_order_date', scoring_date(), 'day') }}
+                >= {{ var('churn_days') }}
+                then {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }}
+            else {{ dbt.datediff('first_order_date', scoring_date(), 'day') }}
+        end as lifetime_days,
+        {{ scoring_date() }} as scoring_date
+    from summary
+)
+
+select * from final

@@ -1,0 +1,29 @@
+-- Every scoring date's predictive group of every buyer, with what was forecast, appended:
+-- running a new date adds its rows, re-running a date replaces that date's rows only. The
+-- backtest compares a past date's forecast with what happened since.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['scoring_date', 'customer_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with groups as (
+    select * from {{ ref('customer_predictive_groups') }}
+),
+
+final as (
+    select
+        scoring_date,
+        customer_id,
+        predictive_group,
+        group_number,
+        purchase_probability,
+        expected_orders,
+        expected_revenue
+    from groups
+)
+
+select * from final

@@ -1,0 +1,170 @@
+"""Marketing decisions on the demo data, read from the published file as BI reads it:
+campaign economics that add up, reminders that answer less, and the uplift the demo
+generator put in its control groups recovered within the published confidence interval."""
+
+from __future__ import annotations
+
+import math
+
+import dagster as dg
+import duckdb
+import pytest
+from conftest import SCORING_DATE, PipelineRun
+
+
+@pytest.fixture(scope="module")
+def published(demo_run: PipelineRun) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(demo_run.layout.published_db), read_only=True)
+    yield con
+    con.close()
+
+
+def test_campaign_performance_adds_up_for_every_campaign(published, demo_run) -> None:
+    rows = published.execute(
+        "select campaign_id, sum(contacts), sum(cost), sum(margin_after_advertising),"
+        " sum(incremental_margin), min(scoring_date) from campaign_performance group by 1"
+    ).fetchall()
+    assert len(rows) >= 15
+    with duckdb.connect(str(demo_run.layout.warehouse), read_only=True) as con:
+        campaigns = dict(
+            con.execute(
+                "select campaign_id, (cost_per_contact, fixed_cost) from staging.stg_campaigns"
+            ).fetchall()
+        )
+        contacts = dict(
+            con.execute(
+                "select campaign_id, count(*) from staging.stg_campaign_contacts"
+                " where not is_control and contacted_at < ? group by 1",
+                [SCORING_DATE],
+            ).fetchall()
+        )
+    for campaign_id, sent, cost, after, margin, scoring_date in rows:
+        per_contact, fixed = campaigns[campaign_id]
+        assert sent == contacts[campaign_id]
+        # The fixed cost is shared out over the segments, whole.
+        assert cost == pytest.approx(float(per_contact) * sent + float(fixed))
+        assert after == pytest.approx(margin - cost)
+        assert scoring_date == SCORING_DATE
+
+
+def test_the_break_even_flag_follows_the_published_numbers(published) -> None:
+    rows = published.execute(
+        "select response_rate, uplift, economics_basis, break_even_response_rate,"
+        " cost_per_contact, margin, responses, unprofitable_to_contact"
+        " from campaign_performance"
+    ).fetchall()
+    flags = set()
+    for rate, uplift, basis, break_even, per_contact, margin, responses, flag in rows:
+        compared = uplift if basis == "control_group_uplift" else rate
+        if break_even is None:
+            assert flag == (per_contact > 0)
+        else:
+            assert break_even == pytest.approx(float(per_contact) * responses / float(margin))
+            assert flag == (compared < break_even)
+        flags.add(flag)
+    assert flags == {True, False}
+
+
+def test_reminders_answer_less_than_first_contacts(published) -> None:
+    rates = dict(
+        published.execute(
+            "select contact_rank, sum(responses) / sum(contacts) from contact_rank_performance"
+            " group by 1"
+        ).fetchall()
+    )
+    assert len(rates) >= 3 and all(rates[1] > rate for rank, rate in rates.items() if rank > 1)
+    recommended = published.execute(
+        "select segment, min(recommended_contacts), max(recommended_contacts),"
+        " max(contact_rank) from contact_rank_performance group by 1"
+    ).fetchall()
+    for _segment, low, high, ranks in recommended:
+        assert low == high and 0 <= low <= ranks
+
+
+def test_segments_respond_differently(published) -> None:
+    rates = dict(
+        published.execute(
+            "select segment, sum(responses) / sum(contacts) from contact_rank_performance"
+            " where contact_rank = 1 group by 1 having sum(contacts) >= 50"
+        ).fetchall()
+    )
+    assert rates["loyal_customers"] > 1.5 * rates["hibernating"]
+
+
+def test_control_groups_recover_the_generated_uplift(published, demo_run) -> None:
+    truth = demo_run.report.campaign_uplift
+    rows = published.execute(
+        "select campaign_id, sum(contacted_customers),"
+        " sum(contacted_customer_response_rate * contacted_customers),"
+        " sum(control_customers), sum(control_responders)"
+        " from campaign_performance where control_customers > 0 group by 1"
+    ).fetchall()
+    assert {row[0] for row in rows} == set(truth)
+    contacted = sum(row[1] for row in rows)
+    responders = sum(row[2] for row in rows)
+    control = sum(row[3] for row in rows)
+    control_responders = sum(row[4] for row in rows)
+    p1, p0 = responders / contacted, control_responders / control
+    estimate = p1 - p0
+    error = 1.96 * math.sqrt(p1 * (1 - p1) / contacted + p0 * (1 - p0) / control)
+    selected = sum(t["selected"] for t in truth.values())
+    true_uplift = sum(t["true_uplift"] * t["selected"] for t in truth.values()) / selected
+    assert estimate - error <= true_uplift <= estimate + error
+    assert true_uplift > 0.02
+
+
+def test_every_customer_has_a_crm_profile(published) -> None:
+    profiles = published.execute(
+        "select count(*), count(distinct customer_id), count(reaction_type),"
+        " count(distinct reaction_type), count(top_category), count(dominant_channel)"
+        " from customer_profiles"
+    ).fetchone()
+    scores = published.execute(
+        "select count(*), count(reaction_type), count(top_category) from customer_scores"
+    ).fetchone()
+    assert profiles[0] == profiles[1] == profiles[2] == scores[0] == scores[1]
+    assert profiles[3] >= 4  # not contacted, non-responders, promotion-driven, ...
+    assert profiles[4] == profiles[5] == scores[2] > 0  # buyers have categories and channels
+    shares = published.execute(
+        "select min(top_category_share), max(category_concentration_hhi),"
+        " min(category_concentration_hhi * categories_bought) from customer_profiles"
+        " where top_category is not null"
+    ).fetchone()
+    # HHI is at most 1 and at least 1/n for n categories.
+    assert 0 < shares[0] <= 1 and shares[1] <= 1 + 1e-9 and shares[2] >= 1 - 1e-9
+
+
+def test_buyers_get_predictive_groups_with_a_forecast(published, demo_run) -> None:
+    event = demo_run.instance.get_latest_materialization_event(
+        dg.AssetKey(["predictions", "purchase_propensity"])
+    )
+    metadata = event.asset_materialization.metadata
+    assert metadata["holdout_rows"].value > 0 and 0 < metadata["holdout_auc"].value <= 1
+    checks = [
+        evaluation
+        for evaluation in demo_run.result.get_asset_check_evaluations()
+        if evaluation.check_name == "holdout_auc_at_least_0_6"
+    ]
+    assert len(checks) == 1
+    assert checks[0].passed == (metadata["holdout_auc"].value >= 0.6)
+    grouped = dict(
+        published.execute(
+            "select predictive_group, count(*) from customer_scores"
+            " where predictive_group is not null group by 1"
+        ).fetchall()
+    )
+    buyers = published.execute(
+        "select count(*) from customer_scores where orders_total > 0"
+    ).fetchone()[0]
+    # 600 demo customers: fewer buyers than half of group_size (2,500), so one group A.
+    assert grouped == {"A": buyers}
+    forecast = published.execute(
+        "select customers, expected_buyers, expected_margin, contact_cost,"
+        " expected_margin_after_contact from predictive_group_forecast"
+    ).fetchall()
+    assert len(forecast) == 1
+    customers, expected_buyers, margin, cost, after = forecast[0]
+    assert customers == buyers and 0 < expected_buyers < buyers
+    assert cost == pytest.approx(customers * 1.0)
+    assert float(after) == pytest.approx(float(margin) - float(cost))
+    assert published.execute("select count(*) from predictive_group_backtest").fetchone() == (0,)

@@ -47,7 +47,7 @@ def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
 
     outcome: dict[str, list[str]] = {"passed": [], "warned": [], "failed": [], "missing": []}
     for key in GATING_CHECKS:
-        evaluation = evaluations(context.run_id).get(key)
+        evaluation = evaluations(context.run.run_id).get(key)
         if evaluation is None:
             same_date = instance.fetch_materializations(
                 dg.AssetRecordsFilter(
@@ -116,7 +116,7 @@ def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):
     result = publisher.publish(
         warehouse.layout,
         date.fromisoformat(context.partition_key),
-        context.run_id,
+        context.run.run_id,
         passed,
         warned,
         personal_data=personal,

@@ -69,9 +69,16 @@ def survival_by_group(
                 row[f"survival_{horizon}d"] = survival if at_risk else None
                 row[f"at_risk_{horizon}d"] = at_risk
             rows.append(row)
-    table = pd.DataFrame(rows)
-    table["logrank_statistic"] = test_statistic
-    table["logrank_p_value"] = p_value
+    # Typed columns even without any customer (a date before the first order), so the table
+    # written for dbt keeps its schema.
+    types = {"channel": "object", "customers": "int64", "lost": "int64"}
+    types["median_survival_days"] = "float64"
+    for horizon in horizons:
+        types[f"survival_{horizon}d"] = "float64"
+        types[f"at_risk_{horizon}d"] = "int64"
+    table = pd.DataFrame(rows, columns=list(types)).astype(types)
+    table["logrank_statistic"] = pd.Series(test_statistic, index=table.index, dtype="float64")
+    table["logrank_p_value"] = pd.Series(p_value, index=table.index, dtype="float64")
     return table
 
 

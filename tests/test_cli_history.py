@@ -67,7 +67,14 @@ def test_1998_history_scores_and_a_fully_quarantined_file_is_named_first(tmp_pat
 
     # The export in the declared format: 1998 is scored like any other date.
     write_orders(tmp_path, "%d/%m/%Y")
-    done = run_cli(tmp_path, "--scoring-date", "1998-07-01", SCORING_SOURCES=str(mapping))
+    # Guests keep their ids in the published file only with personal data published.
+    done = run_cli(
+        tmp_path,
+        "--scoring-date",
+        "1998-07-01",
+        SCORING_SOURCES=str(mapping),
+        SCORING_PUBLISH_PERSONAL_DATA="true",
+    )
     assert done.returncode == 0, done.stderr
     with duckdb.connect(str(tmp_path / "published/segments.duckdb"), read_only=True) as con:
         scored = con.execute(

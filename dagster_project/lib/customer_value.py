@@ -254,7 +254,16 @@ def predict(model: CustomerValueModel, features: pd.DataFrame) -> pd.DataFrame:
     )
     for month in range(1, HORIZON_MONTHS + 1):
         out[f"expected_orders_month_{month:02d}"] = cumulative[month] - cumulative[month - 1]
+    # A degenerate fit (a tiny base with no spread, where r and alpha run to millions)
+    # overflows for some customers: their numbers are blanked and dbt leaves them without a
+    # prediction, like a prospect, rather than stopping the day's scores.
+    numbers = [c for c in out.columns if c not in ("customer_id", "days_to_likely_order")]
+    out.loc[~_finite(out, numbers), numbers] = np.nan
     return out
+
+
+def _finite(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    return np.isfinite(frame[columns].to_numpy(dtype=float)).all(axis=1)
 
 
 def expected_order_value(model: CustomerValueModel, features: pd.DataFrame) -> np.ndarray:
@@ -288,7 +297,7 @@ def backtest_customers(
     else:
         alive = _squeeze(model._purchase_model.expected_probability_alive(data))
     actual = features["holdout_orders"].to_numpy(float)
-    return pd.DataFrame(
+    customers = pd.DataFrame(
         {
             "customer_id": data["customer_id"],
             "actual_orders": actual,
@@ -301,6 +310,9 @@ def backtest_customers(
             "naive_p_order": 1 - np.exp(-naive_predicted),
         }
     )
+    # Customers a degenerate fit cannot predict (see predict) are left out of the backtest.
+    scored = _finite(customers, ["model_orders", "model_p_order", "p_alive"])
+    return customers[scored].reset_index(drop=True)
 
 
 def backtest_summary(customers: pd.DataFrame, prefix: str) -> dict:

@@ -30,6 +30,8 @@ final as (
         fitted_at,
         scoring_date
     from source
+    -- A customer a degenerate fit could not predict has blank numbers: no prediction.
+    where expected_orders_365d is not null and p_alive is not null
 )
 
 select * from final

@@ -82,7 +82,9 @@ def top_decile_lift(labels: np.ndarray, probabilities: np.ndarray) -> float | No
 def fit_propensity(features: pd.DataFrame, seed: int = 0) -> PropensityFit:
     """`features` holds a `train` snapshot (with `label` and `label_orders`) and a `score`
     snapshot, one row per customer each (column `snapshot`)."""
-    data = _prepare(features)
+    # The warehouse returns rows in no set order: sort them so that the seeded holdout split
+    # (and so every probability) is the same for the same data.
+    data = _prepare(features).sort_values(["snapshot", "customer_id"], kind="stable")
     train = data[data["snapshot"] == "train"].reset_index(drop=True)
     score = data[data["snapshot"] == "score"].reset_index(drop=True)
     labels = train["label"].astype(int).to_numpy()

@@ -52,7 +52,11 @@ final as (
         count(*) as contacts,
         sum(case when has_responded then 1 else 0 end) as responses,
         sum(case when has_responded then 1 else 0 end) / count(*) as response_rate,
-        {{ dbt.listagg("distinct case when has_responded then offer end", "', '") }}
+        {{ dbt.listagg(
+            "distinct case when has_responded then offer end",
+            "', '",
+            "order by case when has_responded then offer end",
+        ) }}
             as offers_responded,
         sum(case when has_responded and offer_kind = 'promotion' then 1 else 0 end)
         / nullif(sum(case when has_responded then 1 else 0 end), 0) as promotion_share,

@@ -100,7 +100,7 @@ def test_predictions_are_published_and_prospects_have_none(demo_run: PipelineRun
     assert dates == [SCORING_DATE]
     assert set(bands) <= {"low", "medium", "high", "lost"} and "low" in bands
     assert prospects[0] > 0 and prospects[1] == 0
-    parquet = demo_run.layout.published_parquet / "customer_predictions.parquet"
+    parquet = demo_run.layout.published_parquet / "current" / "customer_predictions.parquet"
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall()[0][0] == rows
 
 

@@ -332,7 +332,10 @@ def test_a_write_error_during_publication_keeps_the_last_good_version(
     layout.root.mkdir()
     for name in ("warehouse.duckdb", "published", "erasure"):
         source = demo_run.layout.root / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, layout.root / name)
+        if source.is_dir():  # parquet/current is a symlink: copy it as one
+            shutil.copytree(source, layout.root / name, symlinks=True)
+        else:
+            shutil.copy(source, layout.root / name)
     before = file_digests(layout.published)
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -48,17 +49,20 @@ class Published:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
-    layout = use_data_dir(tmp_path_factory.mktemp("report"))
-    generate(layout.landing, customers=400, seed=SEED, end_date=END_DATE)
-    instance = dg.DagsterInstance.ephemeral()
-    first = run_daily(PAST_DATE, instance)
-    assert first.success, failure_text(first)
-    first_report = layout.published_report.read_text(encoding="utf-8")
-    first_calibration_rows = _query(layout, "select count(*) from score_calibration")[0][0]
-    result = run_daily(SCORING_DATE, instance)
-    assert result.success, failure_text(result)
-    return Published(layout, first_report, first_calibration_rows, result)
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    with pytest.MonkeyPatch.context() as env:
+        # These tests compare published rows with the warehouse, where guests keep their ids.
+        env.setenv("SCORING_PUBLISH_PERSONAL_DATA", "true")
+        layout = use_data_dir(tmp_path_factory.mktemp("report"))
+        generate(layout.landing, customers=400, seed=SEED, end_date=END_DATE)
+        instance = dg.DagsterInstance.ephemeral()
+        first = run_daily(PAST_DATE, instance)
+        assert first.success, failure_text(first)
+        first_report = layout.published_report.read_text(encoding="utf-8")
+        first_calibration_rows = _query(layout, "select count(*) from score_calibration")[0][0]
+        result = run_daily(SCORING_DATE, instance)
+        assert result.success, failure_text(result)
+        yield Published(layout, first_report, first_calibration_rows, result)
 
 
 def _query(layout: DataDir, sql: str) -> list[tuple]:

@@ -55,7 +55,8 @@ def test_the_model_ranks_and_calibrates_simulated_buyers() -> None:
     for point in fit.calibration:  # each fifth of the holdout within 0.1 of what happened
         assert abs(point["predicted"] - point["observed"]) < 0.1
     # Applied to the scoring snapshot, close to the true chance of each buyer.
-    truth = data[data["snapshot"] == "score"]["truth"].to_numpy()
+    score = data[data["snapshot"] == "score"].set_index("customer_id")
+    truth = score.loc[fit.scores["customer_id"], "truth"].to_numpy()
     scores = fit.scores["purchase_probability"].to_numpy()
     assert np.corrcoef(truth, scores)[0, 1] > 0.9
     assert fit.orders_per_buyer == pytest.approx(2.0)

@@ -18,19 +18,22 @@ patterns as (
 
 matches as (
     -- One match per note and tag, even when several patterns of the tag match.
-    select distinct on (notes.note_id, patterns.tag)
+    select
         identities.customer_id,
         notes.note_id,
         notes.note_date,
         patterns.tag,
         patterns.reason_label,
         patterns.points * pow(
-            0.5, date_diff('day', notes.note_date, {{ scoring_date() }}) / patterns.half_life_days
-        ) as decayed_points
+            0.5, {{ dbt.datediff('notes.note_date', scoring_date(), 'day') }} / patterns.half_life_days
+        ) as decayed_points,
+        row_number() over (
+            partition by notes.note_id, patterns.tag order by patterns.pattern_id
+        ) as match_rank
     from notes
     inner join identities on notes.customer_ref_key = identities.customer_ref_key
-    inner join patterns on regexp_matches(notes.note_text_normalised, patterns.pattern)
-    order by notes.note_id, patterns.tag, patterns.pattern_id
+    inner join patterns
+        on {{ regexp_contains('notes.note_text_normalised', 'patterns.pattern') }}
 ),
 
 final as (
@@ -42,6 +45,7 @@ final as (
         max(note_date) as latest_note_date,
         sum(decayed_points) as decayed_points
     from matches
+    where match_rank = 1
     group by customer_id, tag
 )
 

@@ -122,7 +122,8 @@ measured as (
         coalesce(attributed.attributed_revenue, 0) * {{ var('gross_margin_rate') }} as margin,
         campaigns.cost_per_contact,
         campaigns.cost_per_contact * totals.contacts
-        + campaigns.fixed_cost * totals.contacts / nullif(campaign_contacts.campaign_contacts, 0)
+        + cast(campaigns.fixed_cost * totals.contacts as double)
+        / nullif(campaign_contacts.campaign_contacts, 0)
             as cost,
         totals.control_customers,
         totals.control_responders,
@@ -144,7 +145,7 @@ uplifts as (
     select
         *,
         responses / contacts as response_rate,
-        margin / nullif(responses, 0) as margin_per_response,
+        cast(margin as double) / nullif(responses, 0) as margin_per_response,
         contacted_customer_response_rate - control_response_rate as uplift,
         {{ z }} * sqrt(
             contacted_customer_response_rate * (1 - contacted_customer_response_rate)

@@ -95,7 +95,7 @@ crm as (
     select
         customer_id,
         {{ clamp(var('crm_neutral_score') ~ ' + sum(decayed_points)') }} as crm_signal_score,
-        string_agg(tag, ', ' order by tag) as crm_tags,
+        {{ dbt.listagg('tag', "', '", 'order by tag') }} as crm_tags,
         max(latest_note_date) as latest_note_date
     from note_signals
     group by customer_id
@@ -137,7 +137,7 @@ factors as (
     select
         note_signals.customer_id,
         weights.crm * note_signals.decayed_points as contribution,
-        note_signals.reason_label || ' on ' || strftime(note_signals.latest_note_date, '%Y-%m-%d')
+        note_signals.reason_label || ' on ' || {{ date_text('note_signals.latest_note_date') }}
             as reason
     from note_signals cross join weights
 ),
@@ -145,10 +145,9 @@ factors as (
 reasons as (
     select
         customer_id,
-        array_to_string(
-            list(reason order by abs(contribution) desc, reason)[1:{{ var('score_reason_count') }}],
-            '; '
-        ) as score_reasons
+        {{ dbt.listagg(
+            'reason', "'; '", 'order by abs(contribution) desc, reason', var('score_reason_count')
+        ) }} as score_reasons
     from factors
     where contribution <> 0
     group by customer_id
@@ -210,7 +209,7 @@ final as (
             when order_summary.customer_id is null then 'prospect'
             when order_summary.recency_days >= {{ var('churn_days') }} then 'churned'
             when
-                date_diff('day', order_summary.first_order_date, {{ scoring_date() }})
+                {{ dbt.datediff('order_summary.first_order_date', scoring_date(), 'day') }}
                 <= {{ var('new_customer_days') }} then 'new'
             when order_summary.recency_days >= {{ var('lapsing_days') }} then 'lapsing'
             else 'active'

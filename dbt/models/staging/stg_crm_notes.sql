@@ -12,7 +12,7 @@ final as (
         author,
         note_text,
         -- Patterns are matched on lower-case text without accents (French and English).
-        lower(strip_accents(note_text)) as note_text_normalised
+        lower({{ strip_accents('note_text') }}) as note_text_normalised
     from source
 )
 

@@ -24,21 +24,54 @@ as_text as (
 -- One row per customer and non-null attribute (an unpivot, written as a union so every
 -- engine runs it).
 attributes as (
-    {%- set names = [
-        'opt_in_email', 'loyalty_member', 'country', 'city', 'age_years',
-        'acquisition_channel', 'is_guest',
-    ] %}
-    {%- for name in names %}
     select
         customer_id,
-        '{{ name }}' as attribute,
-        {{ name }} as attribute_value
+        'opt_in_email' as attribute,
+        opt_in_email as attribute_value
     from as_text
-    where {{ name }} is not null
-    {%- if not loop.last %}
+    where opt_in_email is not null
     union all
-    {%- endif %}
-    {%- endfor %}
+    select
+        customer_id,
+        'loyalty_member' as attribute,
+        loyalty_member as attribute_value
+    from as_text
+    where loyalty_member is not null
+    union all
+    select
+        customer_id,
+        'country' as attribute,
+        country as attribute_value
+    from as_text
+    where country is not null
+    union all
+    select
+        customer_id,
+        'city' as attribute,
+        city as attribute_value
+    from as_text
+    where city is not null
+    union all
+    select
+        customer_id,
+        'age_years' as attribute,
+        age_years as attribute_value
+    from as_text
+    where age_years is not null
+    union all
+    select
+        customer_id,
+        'acquisition_channel' as attribute,
+        acquisition_channel as attribute_value
+    from as_text
+    where acquisition_channel is not null
+    union all
+    select
+        customer_id,
+        'is_guest' as attribute,
+        is_guest as attribute_value
+    from as_text
+    where is_guest is not null
 ),
 
 final as (

@@ -25,7 +25,7 @@ matches as (
         patterns.tag,
         patterns.reason_label,
         patterns.points * pow(
-            0.5, {{ dbt.datediff('notes.note_date', scoring_date(), 'day') }} / patterns.half_life_days
+            0.5, {{ dbt.datediff('notes.note_date', scoring_date(), 'day') }} / patterns.half_life_days  -- noqa: LT05
         ) as decayed_points,
         row_number() over (
             partition by notes.note_id, patterns.tag order by patterns.pattern_id

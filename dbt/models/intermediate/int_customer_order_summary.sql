@@ -12,7 +12,7 @@ final as (
         customer_id,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
-        {{ dbt.datediff('max(order_date)', scoring_date(), 'day') }} as recency_days,
+        {{ dbt.datediff('max(order_date)', scoring_date(), 'day') }} as recency_days,  -- noqa: LT05
         count(case
             when order_date >= {{ window_start(var('rfm_lookback_days')) }} then 1
         end) as frequency,

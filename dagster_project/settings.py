@@ -175,3 +175,28 @@ def use_installed_tools() -> None:
     scripts = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+DBT_TARGETS = ("duckdb", "spark")
+# dbt of the Spark target's own virtualenv (`make spark-venv`): dbt-spark and pyspark.
+SPARK_DBT_EXECUTABLE = PROJECT_ROOT / "build" / "spark-venv" / "bin" / "dbt"
+
+
+def dbt_target() -> str:
+    """The dbt target the scoring models build on: `SCORING_DBT_TARGET`, duckdb (default)
+    or spark (the sources go to Spark as Parquet, its tables come back to the warehouse)."""
+    target = os.environ.get("SCORING_DBT_TARGET", "").strip().lower() or "duckdb"
+    if target not in DBT_TARGETS:
+        raise ValueError(f"SCORING_DBT_TARGET must be duckdb or spark, not {target!r}")
+    return target
+
+
+def dbt_executable(target: str) -> str:
+    """The dbt command of a target: this environment's, or the Spark virtualenv's."""
+    if target != "spark":
+        return "dbt"
+    if not SPARK_DBT_EXECUTABLE.exists():
+        raise ValueError(
+            f"SCORING_DBT_TARGET=spark needs {SPARK_DBT_EXECUTABLE}: run `make spark-venv`"
+        )
+    return str(SPARK_DBT_EXECUTABLE)

@@ -39,5 +39,6 @@ def build_resources(data_dir: str = "") -> dict[str, object]:
         "dbt": DbtCliResource(
             project_dir=str(settings.DBT_PROJECT_DIR),
             profiles_dir=str(settings.DBT_PROJECT_DIR),
+            dbt_executable=settings.dbt_executable(settings.dbt_target()),
         ),
     }

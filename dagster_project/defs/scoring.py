@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from .. import settings
+from ..lib import spark_exchange
 from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
 from .partitions import one_date_per_run, scoring_dates
@@ -95,10 +96,15 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # runs it once all its parents are built or being built.
     os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
     dbt_vars = {"scoring_date": context.partition_key}
+    target = settings.dbt_target()
+    spark = spark_exchange.spark_dir(warehouse.layout.root)
+    if target == "spark":  # the sources reach Spark as Parquet (README, "On Spark")
+        spark_exchange.export_sources(warehouse.layout.warehouse, spark / "sources")
+        os.environ["SCORING_SPARK_DIR"] = str(spark)
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
     # by the next run rather than one new folder per run in the project.
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps(dbt_vars)],
+        ["build", "--vars", json.dumps(dbt_vars), "--target", target],
         context=context,
         target_path=warehouse.layout.root / "logs" / "dbt",
     )
@@ -109,6 +115,18 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     except Exception:
         yield from events
         raise
+    if target == "spark":
+        # The tables Spark built, copied into the warehouse: checks, fitted models and
+        # publication read them there as they read DuckDB's.
+        spark_exchange.import_built_tables(
+            warehouse.layout.warehouse,
+            spark / "warehouse",
+            [
+                tuple(context.asset_key_for_output(e.output_name).path)
+                for e in events
+                if isinstance(e, dg.Output)
+            ],
+        )
     yield from with_row_counts(context, events, warehouse)
 
 

@@ -95,7 +95,13 @@ def import_built_tables(
                 relation = f"{quote_ident(schema)}.{quote_ident(table)}"
                 con.execute(f"create schema if not exists {quote_ident(schema)}")
                 # A DuckDB build left a view of that name (staging models are views there).
-                con.execute(f"drop view if exists {relation}")
+                is_view = con.execute(
+                    "select count(*) from duckdb_views() where database_name = current_database()"
+                    " and schema_name = ? and view_name = ?",
+                    [schema, table],
+                ).fetchone()[0]
+                if is_view:
+                    con.execute(f"drop view {relation}")
                 con.execute(
                     f"create or replace table {relation} as select * from"
                     f" read_parquet({quote_literal(files)}, hive_partitioning = true)"

@@ -49,12 +49,13 @@ run_coordinator:
 
 
 def _environment(root: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "SCORING_DATA_DIR": str(root), **extra}
+    env = {**os.environ, "SCORING_DATA_DIR": str(root)}
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(settings.PROJECT_ROOT), os.environ.get("PYTHONPATH")])
     )
     env.pop("SCORING_SOURCES", None)
-    env.pop("DAGSTER_HOME", None)
+    env.pop("DAGSTER_HOME", None)  # the data directory's own instance, unless given
+    env.update(extra)
     env.update(DAGSTER_DISABLE_TELEMETRY="1", GX_ANALYTICS_ENABLED="false")
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     return env

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,17 +76,19 @@ def test_schedules_request_the_paris_day_of_their_tick_as_partition() -> None:
     assert (request.partition_key, request.run_key) == ("2026-11-01", "daily-2026-11-01")
 
     just_after_midnight = datetime(2026, 11, 2, 0, 15, tzinfo=PARIS)
-    request = hourly_behaviour_schedule(hourly_tick(just_after_midnight))
+    with dg.instance_for_test() as instance:
+        request = hourly_behaviour_schedule(hourly_tick(just_after_midnight, instance))
     assert request.partition_key == "2026-11-02"
     assert request.run_key is None  # every hour runs, not only the first one of the day
     # Nothing is built as of that date yet: the run rebuilds every score.
     assert request.asset_selection is None
 
 
-def hourly_tick(when: datetime, instance: dg.DagsterInstance | None = None):
-    """The hourly schedule's context at `when`, with the instance it reads the runs from."""
+def hourly_tick(when: datetime, instance: dg.DagsterInstance):
+    """The hourly schedule's context at `when`, with the instance it reads the runs from
+    (one with storage on disk, as the daemon's: a schedule reaches it by reference)."""
     return dg.build_schedule_context(
-        instance=instance or dg.DagsterInstance.ephemeral(),
+        instance=instance,
         scheduled_execution_time=when,
         repository_def=definitions().get_repository_def(),
     )
@@ -255,11 +258,17 @@ def test_run_failure_recorder_logs_a_real_failed_run_and_posts_it(
 
 
 # -- (a) the hourly job ---------------------------------------------------------------------
+@pytest.fixture
+def instance_on_disk() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
 @pytest.mark.slow
 def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publishes(
-    tmp_path: Path,
+    tmp_path: Path, instance_on_disk: dg.DagsterInstance
 ) -> None:
-    daily = make_demo_run(tmp_path / "data", customers=SMALL)
+    daily = make_demo_run(tmp_path / "data", customers=SMALL, instance=instance_on_disk)
     assert daily.result.success, failure_text(daily.result)
     built_daily = materialized(daily.result)
     assert {"raw/transactions", "marts/customer_rfm"} <= built_daily

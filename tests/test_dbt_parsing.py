@@ -69,10 +69,10 @@ def test_two_scoring_dates_score_right_and_the_second_parses_partially(tmp_path)
         if scoring_date == EARLIER_DATE:
             first_run_log = dbt_log.read_text(encoding="utf-8")
 
-    # dbt appends every invocation to dbt.log: only the first ever parsed the whole project
-    # (no saved manifest yet); the run for the new date parsed partially.
+    # dbt appends every invocation to dbt.log: only the first one in this data directory
+    # parsed the whole project (its saved manifest, copied from the project's target by
+    # dagster-dbt, was made for another warehouse); the run for the new date parsed partially.
     assert first_run_log.count("Unable to do partial parsing") == 1
-    assert "saved manifest not found" in first_run_log
     second_run_log = dbt_log.read_text(encoding="utf-8")[len(first_run_log) :]
     assert "Partial parsing enabled" in second_run_log
     assert "Unable to do partial parsing" not in second_run_log

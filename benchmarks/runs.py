@@ -85,8 +85,8 @@ def _high_water_mark(pid: int) -> int:
 def ui_style_run(root: Path, home: Path) -> tuple[float, float, int, str]:
     """Launch daily_refresh through the instance's run launcher and wait for its end.
 
-    Returns (seconds from the run's creation to its end, seconds the launching command
-    took, peak memory of the run worker, final status).
+    Returns (seconds from the run's creation to its end, seconds from the launch command's
+    start to the run's creation, peak memory of the run worker, final status).
     """
     import dagster as dg
 
@@ -95,27 +95,33 @@ def ui_style_run(root: Path, home: Path) -> tuple[float, float, int, str]:
     env = _environment(root, DAGSTER_HOME=str(home))
     tags = json.dumps({"dagster/partition": SCORING_DATE.isoformat()})
     workspace = str(settings.PROJECT_ROOT / "workspace.yaml")
-    started = time.perf_counter()
     command = [str(BIN / "dagster"), "job", "launch", "-w", workspace, "-j", "daily_refresh"]
-    done = subprocess.run(
-        [*command, "--tags", tags], env=env, capture_output=True, text=True, cwd=root
+    instance = dg.DagsterInstance.from_config(str(home))  # its storage, before the launch
+    started = time.time()
+    launcher = subprocess.Popen(
+        [*command, "--tags", tags],
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    launch_seconds = time.perf_counter() - started
-    if done.returncode:
-        raise RuntimeError(f"`dagster job launch` failed:\n{done.stdout}\n{done.stderr}")
-    instance = dg.DagsterInstance.from_config(str(home))
     peak, deadline = 0, time.monotonic() + 3600
     while True:
-        record = instance.get_run_records(limit=1)[0]
-        if record.dagster_run.is_finished:
+        records = instance.get_run_records(limit=1)
+        if records and records[0].dagster_run.is_finished:
+            record = records[0]
             break
+        if not records and launcher.poll() not in (None, 0):
+            raise RuntimeError(f"`dagster job launch` failed:\n{launcher.communicate()[0]}")
         if time.monotonic() > deadline:
             raise RuntimeError("the launched run did not finish within an hour")
-        for pid in run_pids(instance, record):
+        for pid in run_pids(instance, records[0]) if records else ():
             peak = max(peak, _high_water_mark(pid))
         time.sleep(0.2)
-    seconds = record.end_time - record.create_timestamp.timestamp()
-    return seconds, launch_seconds, peak, record.dagster_run.status.value
+    launcher.communicate(timeout=600)  # the launch command waits for its run worker
+    created = record.create_timestamp.timestamp()
+    return record.end_time - created, created - started, peak, record.dagster_run.status.value
 
 
 def dbt_parse(target: str, warehouse: str, scoring_date: str, as_vars: bool, full: bool) -> str:
@@ -193,7 +199,7 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
         raise SystemExit(f"runs: the UI-style run ended {status}; see {home}")
     ui = Measurement("UI-style launch (run worker)", seconds, peak, customers)
     print(ui.line(), flush=True)
-    print(f"    (`dagster job launch` itself: {launch_seconds:.1f} s, code location loaded)")
+    print(f"    (then {launch_seconds:.1f} s before it, the launch command loading the code)")
     comparison = Comparison("UI launch vs CLI run", ui, cli, note="target <= 1.3x")
     print_ratio(comparison)
     _parsing(work_dir)

@@ -299,7 +299,9 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     ]
     with duckdb.connect(str(daily.layout.published_db), read_only=True) as con:
         dates = con.execute("select distinct scoring_date from customer_scores").fetchall()
-        before = dict(con.execute("select customer_id, behavioural_score from customer_scores"))
+        before = dict(
+            con.execute("select customer_id, behavioural_score from customer_scores").fetchall()
+        )
     assert dates == [(SCORING_DATE,)]
 
     # Every table now holds today: the next hour rebuilds only what depends on interactions
@@ -332,7 +334,9 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
         second.run_id,
     )
     with duckdb.connect(str(daily.layout.published_db), read_only=True) as con:
-        after = dict(con.execute("select customer_id, behavioural_score from customer_scores"))
+        after = dict(
+            con.execute("select customer_id, behavioural_score from customer_scores").fetchall()
+        )
     # A form is worth 15 points, halved every half-life: a day old, a little less.
     assert 10 < after[customer] <= 15
     assert {c: s for c, s in after.items() if c != customer} == {

@@ -68,12 +68,17 @@ def run_daily(
     )
 
 
-def make_demo_run(path: Path, dirty_rate: float = 0.0, customers: int = CUSTOMERS) -> PipelineRun:
+def make_demo_run(
+    path: Path,
+    dirty_rate: float = 0.0,
+    customers: int = CUSTOMERS,
+    instance: dg.DagsterInstance | None = None,
+) -> PipelineRun:
     layout = use_data_dir(path)
     report = generate(
         layout.landing, customers=customers, seed=SEED, end_date=END_DATE, dirty_rate=dirty_rate
     )
-    instance = dg.DagsterInstance.ephemeral()
+    instance = instance or dg.DagsterInstance.ephemeral()
     result = run_daily(SCORING_DATE, instance)
     return PipelineRun(layout, report, result, instance)
 

@@ -1,7 +1,8 @@
 """Jobs, schedules and sensors that keep the segmentation fresh.
 
 - daily_refresh (06:00 Europe/Paris): everything, as of today's scoring date.
-- hourly_behaviour_refresh: interactions reloaded, then every score rebuilt, checked, published.
+- hourly_behaviour_refresh: interactions reloaded, then what depends on them rebuilt (every
+  score when other tables hold another scoring date), checked, published.
 - landing_files_sensor: a new or changed landing file starts daily_refresh for today.
 - run_failure_recorder: every failed run is appended to logs/run_failures.jsonl in the data
   directory, and posted to SCORING_FAILURE_WEBHOOK_URL when that variable is set.
@@ -26,17 +27,50 @@ daily_refresh = dg.define_asset_job(
     description="Load every landing source, build all scores, check them, publish them.",
 )
 
-# Every model is rebuilt, not only those downstream of interactions: the warehouse keeps
-# one scoring date per table, and a backfill in between leaves the others at its date.
+# The job can rebuild every model: the warehouse keeps one scoring date per table, and a
+# backfill in between leaves the others at its date. Its schedule narrows each run to
+# HOURLY_SCOPE when every other table is already as of the run's date (see hourly_selection).
 hourly_behaviour_refresh = dg.define_asset_job(
     "hourly_behaviour_refresh",
     selection=(dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"))
     | dg.AssetSelection.assets(["raw", "interactions"]),
     description=(
-        "Reload interactions only; rebuild the scores (behavioural and composite change) "
-        "as of today, check and publish."
+        "Reload interactions only; rebuild what depends on them as of today (every score "
+        "when other tables are at another date), check and publish."
     ),
 )
+
+# What an hourly reload of interactions changes: the tables downstream of raw/interactions
+# and the load-quality model (the load manifest changed). The fitted models are refitted by
+# the daily refresh only: only events dated before the scoring date enter their features,
+# so an hour's new events (dated today) change none of them, and a late event dated earlier
+# reaches the propensity model at the next morning's fit; refitting would cost most of the
+# run. Tables they feed are rebuilt from the morning's fit, as of the same date.
+HOURLY_SCOPE = (
+    dg.AssetSelection.assets(["raw", "interactions"]).downstream()
+    | dg.AssetSelection.assets(["quality", "load_quality"]).downstream()
+) - dg.AssetSelection.groups("prediction")
+
+
+def hourly_selection(
+    instance: dg.DagsterInstance, asset_graph, scoring_date: str
+) -> tuple[list[dg.AssetKey], list[dg.AssetCheckKey]] | None:
+    """The assets and checks of HOURLY_SCOPE when every other partitioned table of the job
+    was last materialised for `scoring_date` (they hold that date); None (the whole job)
+    when any holds another date or was never built."""
+    scope = HOURLY_SCOPE.resolve(asset_graph)
+    rest = [
+        key
+        for key in hourly_behaviour_refresh.selection.resolve(asset_graph) - scope
+        if asset_graph.get(key).partitions_def is not None
+    ]
+    latest = instance.get_latest_materialization_events(rest)
+    if any(
+        event is None or event.dagster_event.partition != scoring_date
+        for event in (latest.get(key) for key in rest)
+    ):
+        return None
+    return sorted(scope), sorted(HOURLY_SCOPE.resolve_checks(asset_graph))
 
 
 @dg.schedule(
@@ -58,9 +92,16 @@ def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def hourly_behaviour_schedule(context: dg.ScheduleEvaluationContext):
-    """Fresh behavioural scores during the day, still as of today's scoring date."""
+    """Fresh behavioural scores during the day, still as of today's scoring date: only what
+    depends on interactions, unless other tables hold another date."""
     scoring_date = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(partition_key=scoring_date)
+    narrowed = hourly_selection(context.instance, context.repository_def.asset_graph, scoring_date)
+    if narrowed is None:
+        return dg.RunRequest(partition_key=scoring_date)
+    assets, checks = narrowed
+    return dg.RunRequest(
+        partition_key=scoring_date, asset_selection=assets, asset_check_keys=checks
+    )
 
 
 def landing_fingerprint() -> str | None:
@@ -125,4 +166,9 @@ defs = dg.Definitions(
     jobs=[daily_refresh, hourly_behaviour_refresh],
     schedules=[daily_refresh_schedule, hourly_behaviour_schedule],
     sensors=[landing_files_sensor, run_failure_recorder],
+    # Every run (the UI's, a schedule's, a sensor's, an ad hoc materialisation) executes its
+    # steps in its run process, as `make run` does: the writer pool lets one step run at a
+    # time anyway, and the default multiprocess executor would start a process per step,
+    # each importing Dagster, dbt and the code location again (minutes for nothing).
+    executor=dg.in_process_executor,
 )

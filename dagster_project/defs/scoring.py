@@ -3,7 +3,6 @@
 One `DbtProject` and one translator; each run builds as of its partition's scoring date.
 """
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from .. import settings
+from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
 from .partitions import one_date_per_run, scoring_dates
@@ -94,14 +94,13 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # step that selects any of its parents, before its other parents are built; `buildable`
     # runs it once all its parents are built or being built.
     os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
-    dbt_vars = {"scoring_date": context.partition_key}
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
-    # by the next run rather than one new folder per run in the project.
-    invocation = dbt.cli(
-        ["build", "--vars", json.dumps(dbt_vars)],
-        context=context,
-        target_path=warehouse.layout.root / "logs" / "dbt",
-    )
+    # by the next run rather than one new folder per run in the project. The scoring date
+    # goes in dbt's environment, not --vars, so that dbt keeps parsing partially.
+    with dbt_environment(**{SCORING_DATE_VARIABLE: context.partition_key}):
+        invocation = dbt.cli(
+            ["build"], context=context, target_path=warehouse.layout.root / "logs" / "dbt"
+        )
     # Row counts are read once dbt has released the warehouse (one writer, no readers).
     events = []
     try:

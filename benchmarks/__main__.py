@@ -1,6 +1,6 @@
 """`python -m benchmarks [--scale S] [--only NAME] [--work-dir DIR] [--keep]`.
 
-NAME: ingestion, scoring, prediction or runs.
+NAME: ingestion, scoring, incremental, prediction or runs.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 
 from dagster_project.settings import PROJECT_ROOT
 
-from . import ingestion, prediction, runs, scoring
+from . import incremental, ingestion, prediction, runs, scoring
 from ._measure import Comparison, rate, size
 
 BENCHMARKS = {
     "ingestion": ingestion.run,
     "scoring": scoring.run,
+    "incremental": incremental.run,
     "prediction": prediction.run,
     "runs": runs.run,
 }

@@ -34,7 +34,7 @@ def landing_is_empty(layout: settings.DataDir) -> bool:
     return not layout.landing.exists() or not any(p.is_file() for p in layout.landing.rglob("*"))
 
 
-def run(scoring_date: date, demo_customers: int) -> int:
+def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> int:
     from .defs.partitions import out_of_range
 
     problem = out_of_range(scoring_date)
@@ -91,7 +91,7 @@ def run(scoring_date: date, demo_customers: int) -> int:
             RunProgress(instance, run_id, out=terminal),
             contextlib.redirect_stdout(log),
         ):
-            result = execute_daily(defs, scoring_date, instance, run_id)
+            result = execute_daily(defs, scoring_date, instance, run_id, full_refresh)
     finally:
         watchdog.stop()
     if not result.success:
@@ -108,8 +108,12 @@ def run(scoring_date: date, demo_customers: int) -> int:
     return 0
 
 
-def execute_daily(defs, scoring_date: date, instance, run_id: str | None = None):
-    """daily_refresh for one scoring date in this process, tagged with its pid and host."""
+def execute_daily(
+    defs, scoring_date: date, instance, run_id: str | None = None, full_refresh: bool = False
+):
+    """daily_refresh for one scoring date in this process, tagged with its pid and host;
+    `full_refresh` rebuilds the incremental dbt models from raw."""
+    from .defs.scoring import full_refresh_run_config
     from .run_guard import run_tags
 
     return defs.resolve_job_def("daily_refresh").execute_in_process(
@@ -124,7 +128,8 @@ def execute_daily(defs, scoring_date: date, instance, run_id: str | None = None)
                 "console": {
                     "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
                 }
-            }
+            },
+            **(full_refresh_run_config() if full_refresh else {}),
         },
     )
 
@@ -301,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("SCORING_DEMO_CUSTOMERS", "10000")),
         help="customers in generated demo data (only if landing is empty)",
     )
+    run_parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every dbt model from raw instead of adding the new load batch "
+        "(after a change to a staging model or a suspected drift; scored history is kept)",
+    )
     replay_parser = commands.add_parser(
         "replay", help="recompute a published scoring date in a scratch copy and compare"
     )
@@ -316,7 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.scoring_date or settings.default_scoring_date(), args.demo_customers)
+        return run(
+            args.scoring_date or settings.default_scoring_date(),
+            args.demo_customers,
+            full_refresh=args.full_refresh,
+        )
     if args.command == "replay":
         from .replay import replay
 

@@ -77,6 +77,14 @@ def test_description(test: Mapping[str, Any]) -> str:
     return f"{text} ({shown})" if shown else text
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt build (Launchpad: ops > scoring_models > config)."""
+
+    full_refresh: bool = False
+    """Rebuild the incremental staging tables from raw (`dbt build --full-refresh`), e.g.
+    after a staging model's SQL changed; scored history is kept."""
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -85,8 +93,14 @@ def test_description(test: Mapping[str, Any]) -> str:
     backfill_policy=one_date_per_run,
     pool=settings.WRITER_POOL,
 )
-def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    """`dbt build` as of the partition's date: models, seeds and their tests, in order."""
+def scoring_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+    config: DbtBuildConfig,
+):
+    """`dbt build` as of the partition's date: models, seeds and their tests, in order;
+    incremental staging models add only the load batch unless `full_refresh` is set."""
     # profiles.yml reads the warehouse path from the environment (profiles take no vars).
     os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
     # A run builds the dbt graph in several steps (blocking checks and the Python model
@@ -99,7 +113,9 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # goes in dbt's environment, not --vars, so that dbt keeps parsing partially.
     with dbt_environment(**{SCORING_DATE_VARIABLE: context.partition_key}):
         invocation = dbt.cli(
-            ["build"], context=context, target_path=warehouse.layout.root / "logs" / "dbt"
+            ["build", *(["--full-refresh"] if config.full_refresh else [])],
+            context=context,
+            target_path=warehouse.layout.root / "logs" / "dbt",
         )
     # Row counts are read once dbt has released the warehouse (one writer, no readers).
     events = []
@@ -109,6 +125,11 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         yield from events
         raise
     yield from with_row_counts(context, events, warehouse)
+
+
+def full_refresh_run_config() -> dict:
+    """The run config that makes a job's dbt build a full refresh (the CLI's --full-refresh)."""
+    return {"ops": {scoring_models.op.name: {"config": {"full_refresh": True}}}}
 
 
 def with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Warehouse):

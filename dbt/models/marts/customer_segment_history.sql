@@ -1,11 +1,13 @@
 -- One row per customer per scoring date, appended: running for a new date adds its rows,
 -- re-running a date replaces that date's rows only, so earlier dates are kept.
+-- Rows of past scoring dates: --full-refresh keeps them (re-run a date to rebuild it).
 {{
     config(
         materialized='incremental',
         unique_key=['scoring_date', 'customer_id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        full_refresh=false,
     )
 }}
 

@@ -1,12 +1,14 @@
 -- Every scoring date's predictive group of every buyer, with what was forecast, appended:
 -- running a new date adds its rows, re-running a date replaces that date's rows only. The
 -- backtest compares a past date's forecast with what happened since.
+-- Rows of past scoring dates: --full-refresh keeps them (re-run a date to rebuild it).
 {{
     config(
         materialized='incremental',
         unique_key=['scoring_date', 'customer_id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        full_refresh=false,
     )
 }}
 

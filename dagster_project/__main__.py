@@ -50,7 +50,7 @@ def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> 
         print(f"Source mapping error: {exc}", file=sys.stderr)
         return 1
     if landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
-        from .demo_data import generate
+        from .demo import generate
 
         print(
             f"No landing files: generating demo data for {demo_customers} customers "

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from dagster_project import settings
-from dagster_project.demo_data import GenerationReport, generate
+from dagster_project.demo import GenerationReport, generate
 
 SEED = 20261101
 CUSTOMERS = 600

@@ -44,7 +44,7 @@ from dagster_project.defs.automation import (
     landing_files_sensor,
     run_failure_recorder,
 )
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 from dagster_project.lib.expectations import load_suites
 from dagster_project.run_guard import run_pids
 

@@ -24,7 +24,7 @@ from conftest import (
 )
 
 from dagster_project import settings
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 
 PAYMENT_COLUMNS = ["payment_risk_score", "payment_risk_band", "overdue_amount"]
 PAYMENT_COLUMNS += ["payment_risk_reasons"]

@@ -29,7 +29,7 @@ from conftest import (
 )
 
 from dagster_project import settings
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 from dagster_project.lib import publisher
 from dagster_project.lib.personal_data import PERSONAL_COLUMNS, publish_personal_data, salt
 

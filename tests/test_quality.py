@@ -34,7 +34,7 @@ from dagster_project import settings
 from dagster_project.defs.publication import published_segments
 from dagster_project.defs.quality import GATING_CHECKS
 from dagster_project.defs.resources import build_resources
-from dagster_project.demo_data import COLUMNS
+from dagster_project.demo import COLUMNS
 from dagster_project.lib.expectations import load_suites
 from dagster_project.lib.publisher import PUBLISHED_TABLES
 

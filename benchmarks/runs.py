@@ -168,7 +168,7 @@ def _parsing(work_dir: Path) -> None:
 
 
 def run(work_dir: Path, scale: float) -> list[Comparison]:
-    from dagster_project.demo_data import generate
+    from dagster_project.demo import generate
 
     customers = scaled(CUSTOMERS, scale, minimum=200)
     print(f"\n== Runs: daily_refresh on {customers:,} demo customers as of {SCORING_DATE}")

@@ -17,7 +17,7 @@ import pytest
 from conftest import END_DATE, SCORING_DATE, SEED, failure_text, use_data_dir
 from rfm_reference import rfm
 
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 
 CUSTOMERS = 200
 EARLIER_DATE = date(2026, 9, 15)

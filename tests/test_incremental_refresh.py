@@ -23,7 +23,7 @@ import pytest
 from conftest import SEED, failure_text, use_data_dir
 
 from dagster_project.defs.scoring import full_refresh_run_config
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 from dagster_project.lib.publisher import PUBLISHED_TABLES
 
 CUSTOMERS = 120

@@ -4,7 +4,6 @@ One `DbtProject` and one translator; each run builds as of its partition's scori
 """
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -87,14 +86,9 @@ def test_description(test: Mapping[str, Any]) -> str:
 )
 def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """`dbt build` as of the partition's date: models, seeds and their tests, in order."""
-    # profiles.yml reads the warehouse path from the environment (profiles take no vars).
-    os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
-    # A run builds the dbt graph in several steps (blocking checks and the Python model
-    # assets sit between dbt models). dbt's default (eager) would run a test in the first
-    # step that selects any of its parents, before its other parents are built; `buildable`
-    # runs it once all its parents are built or being built.
-    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
-    dbt_vars = {"scoring_date": context.partition_key}
+    # The warehouse file reaches profiles.yml as a var; the target is the resource's. Tests
+    # run with indirect selection `buildable` (dbt_project.yml's flags: why, there).
+    dbt_vars = {"scoring_date": context.partition_key, **warehouse.settings.dbt_vars()}
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
     # by the next run rather than one new folder per run in the project.
     invocation = dbt.cli(

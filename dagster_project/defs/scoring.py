@@ -4,6 +4,7 @@ One `DbtProject` and one translator; each run builds as of its partition's scori
 """
 
 import json
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,18 +36,32 @@ class ScoringTranslator(DagsterDbtTranslator):
         return spec
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """A description in words, and the scoring-date partitions of the dbt assets: Dagster
+        records a check's result for the run's partition only when its spec is partitioned
+        (the UI then shows the date, as for the Great Expectations checks)."""
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        if spec is None or spec.description:
+        if spec is None:
             return spec
-        return dg.AssetCheckSpec(
-            spec.name,
-            asset=spec.asset_key,
-            description=test_description(manifest["nodes"][unique_id]),
-            additional_deps=spec.additional_deps,
-            blocking=spec.blocking,
-            metadata=spec.metadata,
-            automation_condition=spec.automation_condition,
+        test = manifest["nodes"][unique_id]
+        # A test on a dbt source checks an ingestion asset, which has no partitions.
+        on_source = any(
+            parent.startswith("source.")
+            and self.get_asset_spec(manifest, parent, project).key == asset_spec.key
+            for parent in test.get("depends_on", {}).get("nodes", [])
         )
+        with warnings.catch_warnings():
+            # Partitioned checks are a preview in Dagster 1.13, used knowingly (as quality.py).
+            warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # noqa: TID251
+            return dg.AssetCheckSpec(
+                spec.name,
+                asset=spec.asset_key,
+                description=spec.description or test_description(test),
+                additional_deps=spec.additional_deps,
+                blocking=spec.blocking,
+                metadata=spec.metadata,
+                automation_condition=spec.automation_condition,
+                partitions_def=None if on_source else scoring_dates,
+            )
 
 
 def test_description(test: Mapping[str, Any]) -> str:

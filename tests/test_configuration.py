@@ -76,12 +76,14 @@ def test_settings_come_from_the_environment_and_feed_every_resource(
 ) -> None:
     mapping = tmp_path / "sources.yml"
     mapping.write_text(
+        "publish_personal_data: true\n"
         "sources:\n  transactions:\n    inputs:\n      - path: landing/t/*.csv\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("SCORING_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SCORING_SOURCES", str(mapping))
     monkeypatch.delenv("SCORING_DBT_TARGET", raising=False)
+    monkeypatch.delenv("SCORING_PUBLISH_PERSONAL_DATA", raising=False)
 
     scoring = ScoringSettings.from_environment()
     resources = build_resources(scoring)
@@ -89,6 +91,7 @@ def test_settings_come_from_the_environment_and_feed_every_resource(
     assert scoring.layout.warehouse == tmp_path / "data" / "warehouse.duckdb"
     assert list(scoring.mapping()) == ["transactions"]
     assert scoring.mapping()["transactions"].inputs[0].path == "landing/t/*.csv"
+    assert scoring.publishes_personal_data()  # the README's top-level key is accepted
     assert scoring.dbt_target == "duckdb"
     assert scoring.dbt_vars() == {"warehouse_path": str(tmp_path / "data" / "warehouse.duckdb")}
     assert resources["scoring_settings"] is scoring

@@ -21,13 +21,18 @@ from . import settings
 def prepare() -> settings.DataDir:
     """Data directory, Dagster instance config and dbt manifest, ready for a run or the UI."""
     layout = settings.data_dir()
-    os.environ["SCORING_DATA_DIR"] = str(layout.root)
-    os.environ["SCORING_WAREHOUSE_PATH"] = str(layout.warehouse)
     settings.prepare_dagster_home(layout)
-    from .defs.dbt_project import dbt_project
+    from .defs.dbt_project import prepare_manifest
 
-    dbt_project.preparer.prepare(dbt_project)
+    prepare_manifest()
     return layout
+
+
+def instance_of(layout: settings.DataDir):
+    """The data directory's Dagster instance (runs, events, pools)."""
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(settings.prepare_dagster_home(layout)))
 
 
 def landing_is_empty(layout: settings.DataDir) -> bool:
@@ -42,12 +47,16 @@ def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> 
         print(problem, file=sys.stderr)
         return 1
     layout = prepare()
-    from .lib.sources import MappingError, load_mapping
+    from .defs.resources import ScoringSettings
+    from .lib.sources import MappingError
 
     try:  # one clear message before anything runs, not one per ingestion asset
-        load_mapping(settings.sources_file())
+        ScoringSettings.from_environment().mapping()
     except MappingError as exc:
         print(f"Source mapping error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
         return 1
     if landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
         from .demo import generate
@@ -60,13 +69,11 @@ def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> 
             layout.landing, customers=demo_customers, end_date=scoring_date - timedelta(days=1)
         )
 
-    import dagster as dg
-
     from . import run_guard
     from .definitions import defs
     from .progress import RunProgress
 
-    instance = dg.DagsterInstance.get()
+    instance = instance_of(layout)
     wait = run_guard.writer_wait_seconds()
     terminal = sys.stdout
 
@@ -83,7 +90,7 @@ def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> 
     log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     run_id = str(uuid.uuid4())
-    watchdog = run_guard.WriterWatchdog(wait, say)
+    watchdog = run_guard.WriterWatchdog(instance, wait, say)
     watchdog.start()
     try:
         with (
@@ -214,7 +221,6 @@ def print_published(layout: settings.DataDir) -> None:
 
 def forget(customer: str) -> int:
     """Erase one person from the data directory; see lib/erasure.py."""
-    import dagster as dg
     import duckdb
 
     from . import run_guard
@@ -223,8 +229,7 @@ def forget(customer: str) -> int:
     from .lib.warehouse import connect
 
     layout = settings.data_dir()
-    settings.prepare_dagster_home(layout)
-    instance = dg.DagsterInstance.get()
+    instance = instance_of(layout)
     for dead in run_guard.release_dead_runs(instance):
         print(dead.describe())
     holders = run_guard.writer_holders(instance)
@@ -287,8 +292,20 @@ def forget(customer: str) -> int:
 
 
 def ui() -> None:
-    prepare()
-    os.execvp("dagster", ["dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml")])
+    layout = prepare()
+    # `dagster dev` and the processes it starts find this interpreter's scripts (dagster,
+    # dbt) first on PATH, the data directory's instance as DAGSTER_HOME, and the data
+    # directory itself, resolved here.
+    scripts = Path(sys.executable).parent
+    environment = {
+        **os.environ,
+        "SCORING_DATA_DIR": str(layout.root),
+        "DAGSTER_HOME": str(layout.dagster_home),
+        "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    workspace = str(settings.PROJECT_ROOT / "workspace.yaml")
+    dagster = str(scripts / "dagster")
+    os.execve(dagster, [dagster, "dev", "-w", workspace], environment)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,7 @@ from dagster_project.defs.automation import (
     landing_files_sensor,
     run_failure_recorder,
 )
+from dagster_project.defs.resources import ScoringSettings
 from dagster_project.demo import generate
 from dagster_project.lib.expectations import load_suites
 from dagster_project.run_guard import run_pids
@@ -57,7 +58,7 @@ pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 def definitions() -> dg.Definitions:
-    """The code location (imported late: loading it needs dbt on PATH, set up by conftest)."""
+    """The code location (imported late: loading it needs the manifest conftest prepares)."""
     from dagster_project.definitions import defs
 
     return defs
@@ -103,7 +104,11 @@ def assert_launches(request, earlier: list[dg.RunRequest]) -> None:
 
 
 def evaluate_sensor(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
-    context = dg.build_sensor_context(cursor=cursor, instance=dg.DagsterInstance.ephemeral())
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"scoring_settings": ScoringSettings.from_environment()},
+    )
     outcome = landing_files_sensor(context)
     return outcome, context.cursor
 
@@ -237,6 +242,7 @@ def test_run_failure_recorder_logs_a_real_failed_run_and_posts_it(
             dagster_event=result.get_run_failure_event(),
             dagster_instance=instance,
             dagster_run=instance.get_run_by_id(result.run_id),
+            resources={"scoring_settings": ScoringSettings.from_environment()},
         ).for_run_failure()
         run_failure_recorder(context)
     finally:

@@ -19,7 +19,8 @@ import dagster as dg
 
 from .. import settings
 from ..lib.loader import list_files
-from ..lib.sources import MappingError, load_mapping
+from ..lib.sources import MappingError
+from .resources import ScoringSettings
 
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
@@ -104,13 +105,13 @@ def hourly_behaviour_schedule(context: dg.ScheduleEvaluationContext):
     )
 
 
-def landing_fingerprint() -> str | None:
+def landing_fingerprint(scoring: ScoringSettings) -> str | None:
     """Names, sizes and modification times of every file the source mapping declares
     (None when there is no file at all)."""
-    root = settings.data_dir().root
+    root = scoring.layout.root
     digest = hashlib.sha256()
     files = 0
-    for config in load_mapping(settings.sources_file()).values():
+    for config in scoring.mapping().values():
         for _spec, path in list_files(config, root):
             stat = os.stat(path)
             digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
@@ -123,10 +124,10 @@ def landing_fingerprint() -> str | None:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext):
+def landing_files_sensor(context: dg.SensorEvaluationContext, scoring_settings: ScoringSettings):
     """Starts daily_refresh for today when landing files appear or change."""
     try:
-        fingerprint = landing_fingerprint()
+        fingerprint = landing_fingerprint(scoring_settings)
     except MappingError as exc:
         return dg.SkipReason(f"Source mapping error: {exc}")
     if fingerprint is None:
@@ -141,7 +142,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
-def run_failure_recorder(context: dg.RunFailureSensorContext):
+def run_failure_recorder(context: dg.RunFailureSensorContext, scoring_settings: ScoringSettings):
     """Keeps a log of failed runs; posts it to a webhook when one is configured."""
     record = {
         "run_id": context.dagster_run.run_id,
@@ -150,11 +151,11 @@ def run_failure_recorder(context: dg.RunFailureSensorContext):
         "failed_at": datetime.now(UTC).isoformat(),
         "message": context.failure_event.message,
     }
-    log = settings.data_dir().root / "logs" / "run_failures.jsonl"
+    log = scoring_settings.layout.root / "logs" / "run_failures.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")
-    url = os.environ.get("SCORING_FAILURE_WEBHOOK_URL")
+    url = scoring_settings.failure_webhook_url
     if url:
         request = urllib.request.Request(
             url, data=json.dumps(record).encode(), headers={"Content-Type": "application/json"}

@@ -3,7 +3,8 @@
 One `DbtProject` and one translator; each run builds as of its partition's scoring date.
 """
 
-import os
+import json
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,18 +37,32 @@ class ScoringTranslator(DagsterDbtTranslator):
         return spec
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """A description in words, and the scoring-date partitions of the dbt assets: Dagster
+        records a check's result for the run's partition only when its spec is partitioned
+        (the UI then shows the date, as for the Great Expectations checks)."""
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        if spec is None or spec.description:
+        if spec is None:
             return spec
-        return dg.AssetCheckSpec(
-            spec.name,
-            asset=spec.asset_key,
-            description=test_description(manifest["nodes"][unique_id]),
-            additional_deps=spec.additional_deps,
-            blocking=spec.blocking,
-            metadata=spec.metadata,
-            automation_condition=spec.automation_condition,
+        test = manifest["nodes"][unique_id]
+        # A test on a dbt source checks an ingestion asset, which has no partitions.
+        on_source = any(
+            parent.startswith("source.")
+            and self.get_asset_spec(manifest, parent, project).key == asset_spec.key
+            for parent in test.get("depends_on", {}).get("nodes", [])
         )
+        with warnings.catch_warnings():
+            # Partitioned checks are a preview in Dagster 1.13, used knowingly (as quality.py).
+            warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # noqa: TID251
+            return dg.AssetCheckSpec(
+                spec.name,
+                asset=spec.asset_key,
+                description=spec.description or test_description(test),
+                additional_deps=spec.additional_deps,
+                blocking=spec.blocking,
+                metadata=spec.metadata,
+                automation_condition=spec.automation_condition,
+                partitions_def=None if on_source else scoring_dates,
+            )
 
 
 def test_description(test: Mapping[str, Any]) -> str:
@@ -101,19 +116,20 @@ def scoring_models(
 ):
     """`dbt build` as of the partition's date: models, seeds and their tests, in order;
     incremental staging models add only the load batch unless `full_refresh` is set."""
-    # profiles.yml reads the warehouse path from the environment (profiles take no vars).
-    os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
-    # A run builds the dbt graph in several steps (blocking checks and the Python model
-    # assets sit between dbt models). dbt's default (eager) would run a test in the first
-    # step that selects any of its parents, before its other parents are built; `buildable`
-    # runs it once all its parents are built or being built.
-    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
+    # The warehouse file reaches profiles.yml as a var; the target is the resource's. Tests
+    # run with indirect selection `buildable` (dbt_project.yml's flags: why, there).
+    dbt_vars = warehouse.settings.dbt_vars()
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
     # by the next run rather than one new folder per run in the project. The scoring date
     # goes in dbt's environment, not --vars, so that dbt keeps parsing partially.
     with dbt_environment(**{SCORING_DATE_VARIABLE: context.partition_key}):
         invocation = dbt.cli(
-            ["build", *(["--full-refresh"] if config.full_refresh else [])],
+            [
+                "build",
+                "--vars",
+                json.dumps(dbt_vars),
+                *(["--full-refresh"] if config.full_refresh else []),
+            ],
             context=context,
             target_path=warehouse.layout.root / "logs" / "dbt",
         )

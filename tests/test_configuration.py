@@ -62,12 +62,20 @@ def test_the_detector_sees_every_kind_of_write() -> None:
     assert environment_writes(source) == [3, 4, 5, 6, 7, 8, 9]
 
 
+# The one exception, and why: dagster-dbt 0.29's `DbtCliResource.cli()` starts dbt with a
+# copy of os.environ and takes no environment of its own, and the scoring date must reach dbt
+# outside `--vars` (a changed var forces a full re-parse). The module sets it around the dbt
+# call only and restores what was there.
+ENVIRONMENT_FOR_DBT = "dagster_project/lib/dbt_environment.py"
+
+
 def test_no_module_writes_the_process_environment() -> None:
     offenders = {
         str(path.relative_to(settings.PROJECT_ROOT)): lines
         for path in sorted(PACKAGE.rglob("*.py"))
         if (lines := environment_writes(path.read_text(encoding="utf-8")))
     }
+    assert offenders.pop(ENVIRONMENT_FOR_DBT, None), "the dbt environment module moved?"
     assert offenders == {}, f"os.environ written at (file: lines) {offenders}"
 
 

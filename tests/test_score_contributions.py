@@ -198,7 +198,22 @@ def test_contributions_are_the_signals_of_the_raw_files(demo_run: PipelineRun) -
         assert scores.score_reasons[customer_id] == "; ".join(top.reason.head(3))
 
 
-def rebuild_scores(warehouse: Path, target: Path, dbt_vars: dict) -> pd.DataFrame:
+SCORE_PARTS = """
+    select s.customer_id, s.score_0_100, s.rfm_score_100, s.behavioural_score, s.fit_score,
+        s.crm_signal_score, p.clv_12m, coalesce(c.contribution, 0) as value_part,
+        c.points as value_points, t.total
+    from marts.customer_scores s
+    left join marts.customer_predictions p using (customer_id)
+    left join marts.customer_score_contributions c
+        on c.customer_id = s.customer_id and c.component = 'predicted_value'
+    left join (
+        select customer_id, sum(contribution) as total
+        from marts.customer_score_contributions group by 1
+    ) t using (customer_id)
+"""
+
+
+def rebuild_scores(warehouse: Path, target: Path, dbt_vars: dict) -> None:
     """dbt rebuilds the score models on a copy of the warehouse with these vars."""
     dbt = Path(sys.executable).with_name("dbt")
     models = [
@@ -220,53 +235,44 @@ def rebuild_scores(warehouse: Path, target: Path, dbt_vars: dict) -> pd.DataFram
         timeout=300,
     )
     assert build.returncode == 0, build.stdout[-3000:]
-    return read(
-        warehouse,
-        "select s.customer_id, s.score_0_100, s.rfm_score_100, s.behavioural_score,"
-        " s.fit_score, s.crm_signal_score, p.clv_12m, coalesce(c.contribution, 0) as value_part,"
-        " c.points as value_points, t.total"
-        " from marts.customer_scores s"
-        " left join marts.customer_predictions p using (customer_id)"
-        " left join marts.customer_score_contributions c"
-        "   on c.customer_id = s.customer_id and c.component = 'predicted_value'"
-        " left join (select customer_id, sum(contribution) as total"
-        "   from marts.customer_score_contributions group by 1) t using (customer_id)",
-    ).set_index("customer_id")
+
+
+def composite_without_prediction(parts: pd.DataFrame) -> pd.Series:
+    return (
+        0.5 * parts.rfm_score_100.fillna(0)
+        + 0.3 * parts.behavioural_score
+        + 0.1 * parts.fit_score
+        + 0.1 * parts.crm_signal_score
+    )
 
 
 def test_predicted_value_weight_adds_the_percentile_of_clv(
     demo_run: PipelineRun, tmp_path: Path
 ) -> None:
-    """Weight 0 leaves every score as published; 0.4 gives 0.6 x the composite + 0.4 x the
-    percentile of clv_12m among buyers (prospects count 0)."""
+    """Weight 0 (the default the demo run used) leaves the composite without predictions;
+    0.4 gives 0.6 x that composite + 0.4 x the percentile of clv_12m among the customers
+    with a prediction (prospects count 0)."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(demo_run.layout.warehouse, copy)
-    published = read(
-        copy, "select customer_id, score_0_100, score_reasons from marts.customer_scores"
-    ).set_index("customer_id")
-    scoring_date = SCORING_DATE.isoformat()
-
-    unchanged = rebuild_scores(copy, tmp_path / "zero", {"scoring_date": scoring_date})
-    assert unchanged.score_0_100.equals(published.score_0_100.loc[unchanged.index])
+    unchanged = read(copy, SCORE_PARTS).set_index("customer_id").sort_index()
+    base = composite_without_prediction(unchanged)
+    assert (unchanged.score_0_100 - base).abs().max() <= 0.051
     assert unchanged.value_points.isna().all()
 
-    weighted = rebuild_scores(
-        copy, tmp_path / "weighted", {"scoring_date": scoring_date, "predicted_value_weight": 0.4}
-    )
+    scoring_date = SCORING_DATE.isoformat()
+    dbt_vars = {"scoring_date": scoring_date, "predicted_value_weight": 0.4}
+    rebuild_scores(copy, tmp_path / "weighted", dbt_vars)
+    weighted = read(copy, SCORE_PARTS).set_index("customer_id").sort_index()
+    assert list(weighted.index) == list(unchanged.index)
     buyers = weighted.clv_12m.notna()
     assert buyers.sum() > 100 and (~buyers).sum() > 0
     ranks = weighted.clv_12m[buyers].rank(method="min")
     percentile = ((ranks - 1) / (buyers.sum() - 1) * 100).reindex(weighted.index).fillna(0)
-    base = (
-        0.5 * weighted.rfm_score_100.fillna(0)
-        + 0.3 * weighted.behavioural_score
-        + 0.1 * weighted.fit_score
-        + 0.1 * weighted.crm_signal_score
-    )
-    expected = 0.6 * base + 0.4 * percentile
+    expected = 0.6 * composite_without_prediction(weighted) + 0.4 * percentile
     assert (weighted.score_0_100 - expected).abs().max() <= 0.051
     assert (weighted.score_0_100 != unchanged.score_0_100).mean() > 0.5
     assert weighted.value_part[buyers].to_numpy() == pytest.approx(
         (0.4 * percentile[buyers]).to_numpy(), abs=1e-9
     )
+    assert (weighted.value_part[~buyers] == 0).all()
     assert (weighted.total - weighted.score_0_100).abs().max() <= 0.01

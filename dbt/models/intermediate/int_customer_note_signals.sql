@@ -24,6 +24,7 @@ matches as (
         notes.note_date,
         patterns.tag,
         patterns.reason_label,
+        patterns.points,
         patterns.points * pow(
             0.5, date_diff('day', notes.note_date, {{ scoring_date() }}) / patterns.half_life_days
         ) as decayed_points
@@ -40,7 +41,9 @@ final as (
         any_value(reason_label) as reason_label,
         count(*) as notes,
         max(note_date) as latest_note_date,
-        sum(decayed_points) as decayed_points
+        sum(decayed_points) as decayed_points,
+        sum(points) as undecayed_points,
+        sum(decayed_points / nullif(points, 0)) as decayed_notes
     from matches
     group by customer_id, tag
 )

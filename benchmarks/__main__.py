@@ -1,6 +1,6 @@
 """`python -m benchmarks [--scale S] [--only NAME] [--work-dir DIR] [--keep]`.
 
-NAME: ingestion, scoring or prediction.
+NAME: ingestion, scoring, incremental, prediction or runs.
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ from pathlib import Path
 
 from dagster_project.settings import PROJECT_ROOT
 
-from . import ingestion, prediction, scoring
+from . import incremental, ingestion, prediction, runs, scoring
 from ._measure import Comparison, rate, size
 
-BENCHMARKS = {"ingestion": ingestion.run, "scoring": scoring.run, "prediction": prediction.run}
+BENCHMARKS = {
+    "ingestion": ingestion.run,
+    "scoring": scoring.run,
+    "incremental": incremental.run,
+    "prediction": prediction.run,
+    "runs": runs.run,
+}
 
 
 def _arguments() -> argparse.Namespace:

@@ -31,39 +31,10 @@ from dagster_project.lib.warehouse import connect
 from dagster_project.settings import DEMO_SOURCES_FILE
 
 from ._measure import Comparison, measure, print_ratio, quiet, scaled, timed
+from .order_lines import LINES_PER_ORDER, order_lines_sql
 
 LINES = 10_000_000
 FILES = 10
-LINES_PER_ORDER = 3
-
-# One order line: hashes of the order number (o) and of the line number (i) drive values.
-_LINE_SQL = """
-select
-    'O' || lpad((i // {per_order})::varchar, 10, '0') as order_id,
-    i % {per_order} + 1 as order_line,
-    'C' || lpad((o % {customers})::varchar, 8, '0') as customer_ref,
-    strftime(
-        timestamp '2026-01-01' + to_seconds((i // {per_order}) * {span_seconds} // {orders}),
-        '%Y-%m-%d %H:%M:%S'
-    ) as order_ts,
-    ['web', 'store', 'phone', 'mail', 'marketplace'][1 + (o // 7) % 5] as channel,
-    'P' || (h % 5000) as product_id,
-    ['shoes', 'bags', 'coats', 'shirts', 'dresses', 'belts', 'hats', 'socks'][1 + (h // 3) % 8]
-        as category,
-    1 + (h // 11) % 4 as quantity,
-    ((99 + (h // 13) % 20000) / 100)::decimal(10, 2) as unit_price,
-    case when (h // 17) % 10 = 0 then 5.00 else 0.00 end::decimal(10, 2) as discount,
-    'EUR' as currency,
-    case
-        when (h // 19) % 100 < 90 then 'completed'
-        when (h // 19) % 100 < 96 then 'returned'
-        else 'cancelled'
-    end as status
-from (
-    select i, (hash(i // {per_order}) >> 1)::bigint as o, (hash(i) >> 1)::bigint as h
-    from range({start}, {stop}) t(i)
-)
-"""
 
 
 def generate(landing: Path, lines: int) -> list[str]:
@@ -77,13 +48,15 @@ def generate(landing: Path, lines: int) -> list[str]:
     with quiet(duckdb.connect()) as con:
         for month, (start, stop) in enumerate(zip(bounds, bounds[1:], strict=False), start=1):
             path = landing / f"transactions_2026-{month:02d}.csv"
-            select = _LINE_SQL.format(
-                per_order=LINES_PER_ORDER,
-                customers=max(1, lines // 20),
-                span_seconds=300 * 86_400,
-                orders=orders,
-                start=start,
-                stop=stop,
+            select = order_lines_sql(
+                start,
+                stop,
+                customer_ref=f"'C' || lpad((g % {max(1, lines // 20)})::varchar, 8, '0')",
+                # Orders spread evenly over 300 days of 2026, in file order.
+                order_ts=(
+                    "strftime(timestamp '2026-01-01' + to_seconds("
+                    f"(i // {LINES_PER_ORDER}) * {300 * 86_400} // {orders}), '%Y-%m-%d %H:%M:%S')"
+                ),
             )
             con.execute(f"copy ({select}) to '{path}' (format csv, header true)")
             paths.append(str(path))

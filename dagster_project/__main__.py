@@ -21,20 +21,25 @@ from . import settings
 def prepare() -> settings.DataDir:
     """Data directory, Dagster instance config and dbt manifest, ready for a run or the UI."""
     layout = settings.data_dir()
-    os.environ["SCORING_DATA_DIR"] = str(layout.root)
-    os.environ["SCORING_WAREHOUSE_PATH"] = str(layout.warehouse)
     settings.prepare_dagster_home(layout)
-    from .defs.dbt_project import dbt_project
+    from .defs.dbt_project import prepare_manifest
 
-    dbt_project.preparer.prepare(dbt_project)
+    prepare_manifest()
     return layout
+
+
+def instance_of(layout: settings.DataDir):
+    """The data directory's Dagster instance (runs, events, pools)."""
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(settings.prepare_dagster_home(layout)))
 
 
 def landing_is_empty(layout: settings.DataDir) -> bool:
     return not layout.landing.exists() or not any(p.is_file() for p in layout.landing.rglob("*"))
 
 
-def run(scoring_date: date, demo_customers: int) -> int:
+def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> int:
     from .defs.partitions import out_of_range
 
     problem = out_of_range(scoring_date)
@@ -42,15 +47,19 @@ def run(scoring_date: date, demo_customers: int) -> int:
         print(problem, file=sys.stderr)
         return 1
     layout = prepare()
-    from .lib.sources import MappingError, load_mapping
+    from .defs.resources import ScoringSettings
+    from .lib.sources import MappingError
 
     try:  # one clear message before anything runs, not one per ingestion asset
-        load_mapping(settings.sources_file())
+        ScoringSettings.from_environment().mapping()
     except MappingError as exc:
         print(f"Source mapping error: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     if landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
-        from .demo_data import generate
+        from .demo import generate
 
         print(
             f"No landing files: generating demo data for {demo_customers} customers "
@@ -60,13 +69,11 @@ def run(scoring_date: date, demo_customers: int) -> int:
             layout.landing, customers=demo_customers, end_date=scoring_date - timedelta(days=1)
         )
 
-    import dagster as dg
-
     from . import run_guard
     from .definitions import defs
     from .progress import RunProgress
 
-    instance = dg.DagsterInstance.get()
+    instance = instance_of(layout)
     wait = run_guard.writer_wait_seconds()
     terminal = sys.stdout
 
@@ -83,7 +90,7 @@ def run(scoring_date: date, demo_customers: int) -> int:
     log_path = layout.root / "logs" / f"run-{scoring_date.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     run_id = str(uuid.uuid4())
-    watchdog = run_guard.WriterWatchdog(wait, say)
+    watchdog = run_guard.WriterWatchdog(instance, wait, say)
     watchdog.start()
     try:
         with (
@@ -91,7 +98,7 @@ def run(scoring_date: date, demo_customers: int) -> int:
             RunProgress(instance, run_id, out=terminal),
             contextlib.redirect_stdout(log),
         ):
-            result = execute_daily(defs, scoring_date, instance, run_id)
+            result = execute_daily(defs, scoring_date, instance, run_id, full_refresh)
     finally:
         watchdog.stop()
     if not result.success:
@@ -108,8 +115,12 @@ def run(scoring_date: date, demo_customers: int) -> int:
     return 0
 
 
-def execute_daily(defs, scoring_date: date, instance, run_id: str | None = None):
-    """daily_refresh for one scoring date in this process, tagged with its pid and host."""
+def execute_daily(
+    defs, scoring_date: date, instance, run_id: str | None = None, full_refresh: bool = False
+):
+    """daily_refresh for one scoring date in this process, tagged with its pid and host;
+    `full_refresh` rebuilds the incremental dbt models from raw."""
+    from .defs.scoring import full_refresh_run_config
     from .run_guard import run_tags
 
     return defs.resolve_job_def("daily_refresh").execute_in_process(
@@ -124,7 +135,8 @@ def execute_daily(defs, scoring_date: date, instance, run_id: str | None = None)
                 "console": {
                     "config": {"log_level": os.environ.get("SCORING_LOG_LEVEL", "CRITICAL")}
                 }
-            }
+            },
+            **(full_refresh_run_config() if full_refresh else {}),
         },
     )
 
@@ -209,7 +221,6 @@ def print_published(layout: settings.DataDir) -> None:
 
 def forget(customer: str) -> int:
     """Erase one person from the data directory; see lib/erasure.py."""
-    import dagster as dg
     import duckdb
 
     from . import run_guard
@@ -218,8 +229,7 @@ def forget(customer: str) -> int:
     from .lib.warehouse import connect
 
     layout = settings.data_dir()
-    settings.prepare_dagster_home(layout)
-    instance = dg.DagsterInstance.get()
+    instance = instance_of(layout)
     for dead in run_guard.release_dead_runs(instance):
         print(dead.describe())
     holders = run_guard.writer_holders(instance)
@@ -282,8 +292,20 @@ def forget(customer: str) -> int:
 
 
 def ui() -> None:
-    prepare()
-    os.execvp("dagster", ["dagster", "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml")])
+    layout = prepare()
+    # `dagster dev` and the processes it starts find this interpreter's scripts (dagster,
+    # dbt) first on PATH, the data directory's instance as DAGSTER_HOME, and the data
+    # directory itself, resolved here.
+    scripts = Path(sys.executable).parent
+    environment = {
+        **os.environ,
+        "SCORING_DATA_DIR": str(layout.root),
+        "DAGSTER_HOME": str(layout.dagster_home),
+        "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    workspace = str(settings.PROJECT_ROOT / "workspace.yaml")
+    dagster = str(scripts / "dagster")
+    os.execve(dagster, [dagster, "dev", "-w", workspace], environment)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,6 +323,12 @@ def main(argv: list[str] | None = None) -> int:
         default=int(os.environ.get("SCORING_DEMO_CUSTOMERS", "10000")),
         help="customers in generated demo data (only if landing is empty)",
     )
+    run_parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every dbt model from raw instead of adding the new load batch "
+        "(after a change to a staging model or a suspected drift; scored history is kept)",
+    )
     replay_parser = commands.add_parser(
         "replay", help="recompute a published scoring date in a scratch copy and compare"
     )
@@ -316,7 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("ui", help="start the Dagster UI (dagster dev) on this project")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.scoring_date or settings.default_scoring_date(), args.demo_customers)
+        return run(
+            args.scoring_date or settings.default_scoring_date(),
+            args.demo_customers,
+            full_refresh=args.full_refresh,
+        )
     if args.command == "replay":
         from .replay import replay
 

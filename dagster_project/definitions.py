@@ -1,4 +1,5 @@
-"""The code location: each module under `defs/` declares its own definitions."""
+"""The code location: each module under `defs/` declares its own definitions; the one
+configuration (`ScoringSettings`) is read from the environment here, once."""
 
 import dagster as dg
 
@@ -13,7 +14,9 @@ from .defs import (
     scoring,
     survival,
 )
-from .defs.resources import build_resources
+from .defs.resources import ScoringSettings, build_resources
+
+scoring_settings = ScoringSettings.from_environment()
 
 defs = dg.Definitions.merge(
     ingestion.defs,
@@ -25,5 +28,5 @@ defs = dg.Definitions.merge(
     publication.defs,
     report.defs,
     automation.defs,
-    dg.Definitions(resources=build_resources()),
+    dg.Definitions(resources=build_resources(scoring_settings)),
 )

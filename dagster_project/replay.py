@@ -170,32 +170,26 @@ def rebuild(layout: settings.DataDir, scratch: settings.DataDir, scoring_date: d
     # The same files under the same relative paths (the load manifest names files by their
     # path in the data directory): hard links where possible, copies otherwise.
     shutil.copytree(layout.landing, scratch.landing, copy_function=_link_or_copy)
-    previous = {k: os.environ.get(k) for k in ("SCORING_DATA_DIR", "SCORING_WAREHOUSE_PATH")}
-    os.environ["SCORING_DATA_DIR"] = str(scratch.root)
-    os.environ["SCORING_WAREHOUSE_PATH"] = str(scratch.warehouse)
-    try:
-        from .definitions import defs
+    from .definitions import defs
+    from .defs.resources import ScoringSettings, build_resources
 
-        log_path = scratch.root / "logs" / f"replay-{scoring_date.isoformat()}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with (
-            log_path.open("w", encoding="utf-8") as log,
-            contextlib.redirect_stdout(log),
-            dg.DagsterInstance.ephemeral() as instance,
-        ):
-            result = defs.resolve_job_def("daily_refresh").execute_in_process(
-                partition_key=scoring_date.isoformat(),
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            )
-        return result.success
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    # The same configuration (sources, dbt target), the scratch directory as data directory.
+    resources = build_resources(ScoringSettings.from_environment(scratch.root))
+    log_path = scratch.root / "logs" / f"replay-{scoring_date.isoformat()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log_path.open("w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+        dg.DagsterInstance.ephemeral() as instance,
+    ):
+        result = defs.resolve_job_def("daily_refresh").execute_in_process(
+            partition_key=scoring_date.isoformat(),
+            instance=instance,
+            raise_on_error=False,
+            resources=resources,
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+    return result.success
 
 
 def replay(layout: settings.DataDir, scoring_date: date, keep: bool = False) -> int:

@@ -225,13 +225,19 @@ class WriterWatchdog(threading.Thread):
     connection is open, and publication only ever renames complete files.
     """
 
-    def __init__(self, timeout: float, say: Callable[[str], None], poll: float = 2.0) -> None:
+    def __init__(
+        self,
+        instance: dg.DagsterInstance,
+        timeout: float,
+        say: Callable[[str], None],
+        poll: float = 2.0,
+    ) -> None:
         super().__init__(daemon=True, name="writer-watchdog")
-        self.timeout, self.say, self.poll = timeout, say, poll
+        self.instance, self.timeout, self.say, self.poll = instance, timeout, say, poll
         self._stop = threading.Event()
 
     def run(self) -> None:
-        instance = dg.DagsterInstance.get()
+        instance = self.instance
         pid = str(os.getpid())
         waiting_since: float | None = None
         while not self._stop.wait(self.poll):

@@ -1,14 +1,14 @@
-"""Where things live: every path a user or BI tool touches derives from one data directory.
+"""Where things live, and the settings the environment gives.
 
-Read at run time (never at import time) so tests and users can point the project at
-another directory with `SCORING_DATA_DIR` without reloading code.
+Every path a user or BI tool touches derives from one data directory. The code location
+turns these readings into one `ScoringSettings` resource when its definitions load
+(`defs/resources.py`); nothing here writes the environment.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -99,6 +99,16 @@ def sources_file() -> Path:
     return Path(chosen).expanduser().resolve() if chosen else DEMO_SOURCES_FILE
 
 
+def dbt_target() -> str:
+    """`SCORING_DBT_TARGET` if set, else `duckdb`: the dbt/profiles.yml output dbt builds with."""
+    return os.environ.get("SCORING_DBT_TARGET") or "duckdb"
+
+
+def failure_webhook_url() -> str:
+    """`SCORING_FAILURE_WEBHOOK_URL`: where failed runs are also posted (empty: nowhere)."""
+    return os.environ.get("SCORING_FAILURE_WEBHOOK_URL", "")
+
+
 def default_scoring_date() -> date:
     """`SCORING_DATE` (YYYY-MM-DD) if set, else today."""
     chosen = os.environ.get("SCORING_DATE")
@@ -156,47 +166,11 @@ def parquet_versions_kept() -> int:
 
 
 def prepare_dagster_home(data: DataDir) -> Path:
-    """Create `dagster_home/` with the project's instance config; point DAGSTER_HOME at it."""
+    """Create `dagster_home/` with the project's instance config (`DagsterInstance.from_config`
+    opens it; `ui` passes it to `dagster dev` as DAGSTER_HOME)."""
     home = data.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() or config.read_text() != _DAGSTER_YAML:
         config.write_text(_DAGSTER_YAML)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
-
-
-def use_installed_tools() -> None:
-    """Put this interpreter's scripts (dbt, dagster) first on PATH.
-
-    Running `.venv/bin/python -m dagster_project` does not activate the virtualenv, and
-    dagster-dbt finds `dbt` on PATH.
-    """
-    scripts = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != scripts:
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-
-
-DBT_TARGETS = ("duckdb", "spark")
-# dbt of the Spark target's own virtualenv (`make spark-venv`): dbt-spark and pyspark.
-SPARK_DBT_EXECUTABLE = PROJECT_ROOT / "build" / "spark-venv" / "bin" / "dbt"
-
-
-def dbt_target() -> str:
-    """The dbt target the scoring models build on: `SCORING_DBT_TARGET`, duckdb (default)
-    or spark (the sources go to Spark as Parquet, its tables come back to the warehouse)."""
-    target = os.environ.get("SCORING_DBT_TARGET", "").strip().lower() or "duckdb"
-    if target not in DBT_TARGETS:
-        raise ValueError(f"SCORING_DBT_TARGET must be duckdb or spark, not {target!r}")
-    return target
-
-
-def dbt_executable(target: str) -> str:
-    """The dbt command of a target: this environment's, or the Spark virtualenv's."""
-    if target != "spark":
-        return "dbt"
-    if not SPARK_DBT_EXECUTABLE.exists():
-        raise ValueError(
-            f"SCORING_DBT_TARGET=spark needs {SPARK_DBT_EXECUTABLE}: run `make spark-venv`"
-        )
-    return str(SPARK_DBT_EXECUTABLE)

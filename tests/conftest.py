@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from dagster_project import settings
-from dagster_project.demo_data import GenerationReport, generate
+from dagster_project.demo import GenerationReport, generate
 
 SEED = 20261101
 CUSTOMERS = 600
@@ -35,24 +35,33 @@ class PipelineRun:
 
 @pytest.fixture(scope="session", autouse=True)
 def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No telemetry, and the dbt manifest built once (importing it puts our dbt on PATH)."""
+    """No telemetry, and the dbt manifest built once."""
     os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     os.environ.pop("SCORING_SOURCES", None)
     home = tmp_path_factory.mktemp("dagster_home")
     settings.prepare_dagster_home(settings.DataDir(home.parent / home.name))
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
-    from dagster_project.defs.dbt_project import dbt_project
+    from dagster_project.defs.dbt_project import prepare_manifest
 
-    dbt_project.preparer.prepare(dbt_project)
+    prepare_manifest()
 
 
 def use_data_dir(path: Path) -> settings.DataDir:
-    """Point every resource at this data directory (resources read it at run time)."""
+    """Point the environment at this data directory: `scoring_resources()` reads it, and so
+    do subprocesses (the CLI, dbt run by hand)."""
     layout = settings.data_dir(path)
     os.environ["SCORING_DATA_DIR"] = str(layout.root)
     os.environ["SCORING_WAREHOUSE_PATH"] = str(layout.warehouse)
     return layout
+
+
+def scoring_resources() -> dict[str, object]:
+    """The code location's resources as the environment gives them now (the definitions read
+    it once, when first imported; tests change data directories and mappings in between)."""
+    from dagster_project.defs.resources import ScoringSettings, build_resources
+
+    return build_resources(ScoringSettings.from_environment())
 
 
 def run_daily(
@@ -65,15 +74,21 @@ def run_daily(
         partition_key=scoring_date.isoformat(),
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
+        resources=scoring_resources(),
     )
 
 
-def make_demo_run(path: Path, dirty_rate: float = 0.0, customers: int = CUSTOMERS) -> PipelineRun:
+def make_demo_run(
+    path: Path,
+    dirty_rate: float = 0.0,
+    customers: int = CUSTOMERS,
+    instance: dg.DagsterInstance | None = None,
+) -> PipelineRun:
     layout = use_data_dir(path)
     report = generate(
         layout.landing, customers=customers, seed=SEED, end_date=END_DATE, dirty_rate=dirty_rate
     )
-    instance = dg.DagsterInstance.ephemeral()
+    instance = instance or dg.DagsterInstance.ephemeral()
     result = run_daily(SCORING_DATE, instance)
     return PipelineRun(layout, report, result, instance)
 

@@ -53,7 +53,12 @@ def describe_graph(defs: dg.Definitions) -> str:
         left_out = sorted(k.to_user_string() for k in every_asset - selected)
         scope = f"every asset except {', '.join(left_out)}" if left_out else "every asset"
         partitions = type(job.partitions_def).__name__ if job.partitions_def else "-"
-        lines.append(f"{job.name}  partitions={partitions}: {scope}")
+        executor = job.executor_def.name
+        lines.append(f"{job.name}  partitions={partitions} executor={executor}: {scope}")
+    from dagster_project.defs.automation import HOURLY_SCOPE
+
+    hourly = sorted(k.to_user_string() for k in HOURLY_SCOPE.resolve(graph))
+    lines.append(f"hourly scope (tables already as of the date): {', '.join(hourly)}")
     lines += ["", "## Schedules"]
     for schedule in sorted(repo.schedule_defs, key=lambda s: s.name):
         lines.append(

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,8 +44,10 @@ from dagster_project.defs.automation import (
     landing_files_sensor,
     run_failure_recorder,
 )
-from dagster_project.demo_data import generate
+from dagster_project.defs.resources import ScoringSettings
+from dagster_project.demo import generate
 from dagster_project.lib.expectations import load_suites
+from dagster_project.run_guard import run_pids
 
 SMALL = 200  # customers, for tests that need a data directory of their own
 PARIS = ZoneInfo("Europe/Paris")
@@ -55,7 +58,7 @@ pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 def definitions() -> dg.Definitions:
-    """The code location (imported late: loading it needs dbt on PATH, set up by conftest)."""
+    """The code location (imported late: loading it needs the manifest conftest prepares)."""
     from dagster_project.definitions import defs
 
     return defs
@@ -74,11 +77,22 @@ def test_schedules_request_the_paris_day_of_their_tick_as_partition() -> None:
     assert (request.partition_key, request.run_key) == ("2026-11-01", "daily-2026-11-01")
 
     just_after_midnight = datetime(2026, 11, 2, 0, 15, tzinfo=PARIS)
-    request = hourly_behaviour_schedule(
-        dg.build_schedule_context(scheduled_execution_time=just_after_midnight)
-    )
+    with dg.instance_for_test() as instance:
+        request = hourly_behaviour_schedule(hourly_tick(just_after_midnight, instance))
     assert request.partition_key == "2026-11-02"
     assert request.run_key is None  # every hour runs, not only the first one of the day
+    # Nothing is built as of that date yet: the run rebuilds every score.
+    assert request.asset_selection is None
+
+
+def hourly_tick(when: datetime, instance: dg.DagsterInstance):
+    """The hourly schedule's context at `when`, with the instance it reads the runs from
+    (one with storage on disk, as the daemon's: a schedule reaches it by reference)."""
+    return dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=when,
+        repository_def=definitions().get_repository_def(),
+    )
 
 
 # -- (b) the landing sensor ---------------------------------------------------------------
@@ -90,7 +104,11 @@ def assert_launches(request, earlier: list[dg.RunRequest]) -> None:
 
 
 def evaluate_sensor(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
-    context = dg.build_sensor_context(cursor=cursor, instance=dg.DagsterInstance.ephemeral())
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"scoring_settings": ScoringSettings.from_environment()},
+    )
     outcome = landing_files_sensor(context)
     return outcome, context.cursor
 
@@ -224,6 +242,7 @@ def test_run_failure_recorder_logs_a_real_failed_run_and_posts_it(
             dagster_event=result.get_run_failure_event(),
             dagster_instance=instance,
             dagster_run=instance.get_run_by_id(result.run_id),
+            resources={"scoring_settings": ScoringSettings.from_environment()},
         ).for_run_failure()
         run_failure_recorder(context)
     finally:
@@ -245,11 +264,17 @@ def test_run_failure_recorder_logs_a_real_failed_run_and_posts_it(
 
 
 # -- (a) the hourly job ---------------------------------------------------------------------
+@pytest.fixture
+def instance_on_disk() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
 @pytest.mark.slow
 def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publishes(
-    tmp_path: Path,
+    tmp_path: Path, instance_on_disk: dg.DagsterInstance
 ) -> None:
-    daily = make_demo_run(tmp_path / "data", customers=SMALL)
+    daily = make_demo_run(tmp_path / "data", customers=SMALL, instance=instance_on_disk)
     assert daily.result.success, failure_text(daily.result)
     built_daily = materialized(daily.result)
     assert {"raw/transactions", "marts/customer_rfm"} <= built_daily
@@ -260,6 +285,10 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     assert not too_early.success
     assert "check gx_transactions_freshness" in failure_text(too_early)
 
+    # Tables hold 2024-06-01: the schedule asks for the whole job, every score rebuilt.
+    tick = datetime(SCORING_DATE.year, SCORING_DATE.month, SCORING_DATE.day, 10, 15, tzinfo=PARIS)
+    request = hourly_behaviour_schedule(hourly_tick(tick, daily.instance))
+    assert request.partition_key == SCORING_DATE.isoformat() and request.asset_selection is None
     hourly = run_daily(SCORING_DATE, daily.instance, job="hourly_behaviour_refresh")
 
     assert hourly.success, failure_text(hourly)
@@ -276,7 +305,49 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     ]
     with duckdb.connect(str(daily.layout.published_db), read_only=True) as con:
         dates = con.execute("select distinct scoring_date from customer_scores").fetchall()
+        before = dict(
+            con.execute("select customer_id, behavioural_score from customer_scores").fetchall()
+        )
     assert dates == [(SCORING_DATE,)]
+
+    # Every table now holds today: the next hour rebuilds only what depends on interactions
+    # (no model is refitted), and a late event, dated yesterday, reaches the scores.
+    narrow_request = hourly_behaviour_schedule(hourly_tick(tick, daily.instance))
+    narrow = {key.to_user_string() for key in narrow_request.asset_selection}
+    assert {"raw/interactions", "marts/customer_scores", "published/segments"} <= narrow
+    assert not {key for key in narrow if key.startswith(("predictions/", "features/"))}
+    assert not {"marts/customer_rfm", "raw/transactions", "staging/stg_transactions"} & narrow
+    assert {c.name for c in narrow_request.asset_check_keys} >= {"gx_customer_scores"}
+    customer = min(c for c, score in before.items() if not score and c.startswith("C"))
+    late = daily.layout.landing / "interactions" / "interactions_late.csv"
+    late.write_text(
+        "event_id,customer_ref,event_ts,event_type,channel,url,campaign_id\n"
+        f"E-LATE-1,{customer},2026-10-31 09:00:00,form_submit,web,/contact,\n"
+    )
+    job = definitions().resolve_job_def("hourly_behaviour_refresh")
+    second = job.execute_in_process(
+        partition_key=SCORING_DATE.isoformat(),
+        instance=daily.instance,
+        asset_selection=narrow_request.asset_selection,
+        raise_on_error=False,
+    )
+    assert second.success, failure_text(second)
+    assert materialized(second) - {"raw/load_manifest", "raw/quarantine"} == narrow
+    log = publication_log(daily.layout.published_db)
+    assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log][-1] == (
+        3,
+        SCORING_DATE,
+        second.run_id,
+    )
+    with duckdb.connect(str(daily.layout.published_db), read_only=True) as con:
+        after = dict(
+            con.execute("select customer_id, behavioural_score from customer_scores").fetchall()
+        )
+    # A form is worth 15 points, halved every half-life: a day old, a little less.
+    assert 10 < after[customer] <= 15
+    assert {c: s for c, s in after.items() if c != customer} == {
+        c: s for c, s in before.items() if c != customer
+    }
 
 
 # -- the UI: webserver + daemon, a run launched through GraphQL ---------------------------
@@ -460,8 +531,9 @@ def test_ui_shows_the_project_and_runs_the_daily_job(tmp_path: Path) -> None:
             stopped = dagster.query(STOP_SCHEDULE, {"id": schedule["scheduleState"]["id"]})
             assert stopped["stopRunningSchedule"]["scheduleState"]["status"] == "STOPPED"
 
-        # Launch daily_refresh for one partition. In process: the default multiprocess
-        # executor starts one process per step, about ten times slower here.
+        # Launch daily_refresh for one partition, without run config: the code location's
+        # default executor runs the steps in the run process (one process per step, the
+        # multiprocess executor, was about ten times slower here).
         params = {
             "selector": {
                 "repositoryLocationName": repo["location"],
@@ -471,7 +543,6 @@ def test_ui_shows_the_project_and_runs_the_daily_job(tmp_path: Path) -> None:
             "executionMetadata": {
                 "tags": [{"key": "dagster/partition", "value": SCORING_DATE.isoformat()}]
             },
-            "runConfigData": {"execution": {"config": {"in_process": {}}}},
         }
         launched = dagster.query(LAUNCH, {"params": params})["launchRun"]
         assert launched["__typename"] == "LaunchRunSuccess", launched
@@ -501,3 +572,7 @@ def test_ui_shows_the_project_and_runs_the_daily_job(tmp_path: Path) -> None:
     assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log] == [
         (1, SCORING_DATE, run_id)
     ]
+    # Every step ran in the run worker, the one process the run recorded (the run guard
+    # judges a killed run by it).
+    instance = dg.DagsterInstance.from_config(str(layout.dagster_home))
+    assert len(run_pids(instance, instance.get_run_record_by_id(run_id))) == 1

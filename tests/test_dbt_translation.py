@@ -1,6 +1,9 @@
-"""How dbt's project appears in Dagster: owners from dbt meta, a description for every check."""
+"""How dbt's project appears in Dagster: owners from dbt meta, a description for every check,
+and each check's result filed under its scoring date."""
 
 from __future__ import annotations
+
+from conftest import SCORING_DATE, PipelineRun
 
 
 def test_owners_come_from_dbt_meta_per_folder() -> None:
@@ -31,3 +34,25 @@ def test_every_dbt_check_says_what_it_checks() -> None:
         "dbt test accepted_values on lifecycle_stage "
         "(values prospect, new, active, lapsing, churned)"
     )
+
+
+def test_dbt_checks_are_recorded_for_the_scoring_date_like_the_suites(
+    demo_run: PipelineRun,
+) -> None:
+    from dagster_project.defs.scoring import scoring_models
+
+    dbt_checks = {spec.key for spec in scoring_models.check_specs}
+    partitions: dict[str, set] = {"dbt": set(), "gx": set()}
+    counts = {"dbt": 0, "gx": 0}
+    for evaluation in demo_run.result.get_asset_check_evaluations():
+        kind = "dbt" if evaluation.asset_check_key in dbt_checks else "gx"
+        if evaluation.asset_key.path[0] == "raw" or (
+            kind == "gx" and not evaluation.check_name.startswith("gx_")
+        ):
+            # Ingestion assets have no partitions, nor do their checks; the fitted models'
+            # own checks are neither dbt tests nor suites.
+            continue
+        partitions[kind].add(evaluation.partition)
+        counts[kind] += 1
+    assert counts["dbt"] > 300 and counts["gx"] >= 5, counts
+    assert partitions == {"dbt": {SCORING_DATE.isoformat()}, "gx": {SCORING_DATE.isoformat()}}

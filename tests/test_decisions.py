@@ -21,10 +21,12 @@ def published(demo_run: PipelineRun) -> duckdb.DuckDBPyConnection:
 
 def test_campaign_performance_adds_up_for_every_campaign(published, demo_run) -> None:
     rows = published.execute(
-        "select campaign_id, sum(contacts), sum(cost), sum(margin_after_advertising),"
-        " sum(incremental_margin), min(scoring_date) from campaign_performance group by 1"
+        "select campaign_id, audience_kind, sum(contacts), sum(cost),"
+        " sum(margin_after_advertising), sum(incremental_margin), min(scoring_date)"
+        " from campaign_performance group by 1, 2"
     ).fetchall()
-    assert len(rows) >= 15
+    assert {kind for _, kind, *_ in rows} == {"segment", "group"}
+    assert len({campaign for campaign, *_ in rows}) >= 15
     with duckdb.connect(str(demo_run.layout.warehouse), read_only=True) as con:
         campaigns = dict(
             con.execute(
@@ -38,13 +40,47 @@ def test_campaign_performance_adds_up_for_every_campaign(published, demo_run) ->
                 [SCORING_DATE],
             ).fetchall()
         )
-    for campaign_id, sent, cost, after, margin, scoring_date in rows:
+    kinds = {}
+    for campaign_id, kind, sent, cost, after, margin, scoring_date in rows:
+        kinds.setdefault(campaign_id, set()).add(kind)
         per_contact, fixed = campaigns[campaign_id]
+        # Each kind (segments, groups) counts every contact once ...
         assert sent == contacts[campaign_id]
-        # The fixed cost is shared out over the segments, whole.
+        # ... and shares the fixed cost out over its audiences, whole.
         assert cost == pytest.approx(float(per_contact) * sent + float(fixed))
         assert after == pytest.approx(margin - cost)
         assert scoring_date == SCORING_DATE
+    assert all(found == {"segment", "group"} for found in kinds.values())
+
+
+def test_campaigns_by_predictive_group_use_the_groups_of_the_customers(published, demo_run) -> None:
+    """One scoring date run: no group history before the campaigns, so today's groups
+    stand in, flagged as not known at contact; a contacted customer's group is the one
+    published in customer_scores (A for buyers here, ungrouped for the others)."""
+    published_rows = published.execute(
+        "select campaign_id, audience, contacted_customers, audience_as_of,"
+        " is_audience_known_at_contact from campaign_performance"
+        " where audience_kind = 'group'"
+    ).fetchall()
+    assert {row[3] for row in published_rows} == {SCORING_DATE}
+    assert {row[4] for row in published_rows} == {False}
+    groups = dict(
+        published.execute(
+            "select customer_id, predictive_group from customer_scores"
+            " where predictive_group is not null"
+        ).fetchall()
+    )
+    with duckdb.connect(str(demo_run.layout.warehouse), read_only=True) as con:
+        contacted = con.execute(
+            "select distinct campaign_id, customer_id from intermediate.int_campaign_contacts"
+            " where not is_control"
+        ).fetchall()
+    expected: dict[tuple[str, str], int] = {}
+    for campaign_id, customer_id in contacted:
+        key = (campaign_id, groups.get(customer_id, "ungrouped"))
+        expected[key] = expected.get(key, 0) + 1
+    assert {(row[0], row[1]): row[2] for row in published_rows} == expected
+    assert {audience for _, audience in expected} == {"A", "ungrouped"}
 
 
 def test_the_break_even_flag_follows_the_published_numbers(published) -> None:
@@ -69,23 +105,48 @@ def test_reminders_answer_less_than_first_contacts(published) -> None:
     rates = dict(
         published.execute(
             "select contact_rank, sum(responses) / sum(contacts) from contact_rank_performance"
-            " group by 1"
+            " where audience_kind = 'segment' group by 1"
         ).fetchall()
     )
     assert len(rates) >= 3 and all(rates[1] > rate for rank, rate in rates.items() if rank > 1)
-    recommended = published.execute(
-        "select segment, min(recommended_contacts), max(recommended_contacts),"
-        " max(contact_rank) from contact_rank_performance group by 1"
+
+
+def test_recommended_contacts_stop_before_the_first_rank_that_loses(published) -> None:
+    """Per segment and per group: recommended_contacts is the last rank of the unbroken
+    run of profitable ranks from rank 1, recomputed here from the published margins; both
+    cuts count the same contacts."""
+    rows = published.execute(
+        "select audience_kind, audience, contact_rank, margin, cost,"
+        " marginal_margin_after_advertising, recommended_contacts, contacts"
+        " from contact_rank_performance order by 1, 2, 3"
     ).fetchall()
-    for _segment, low, high, ranks in recommended:
-        assert low == high and 0 <= low <= ranks
+    audiences: dict[tuple[str, str], list[tuple]] = {}
+    for kind, audience, *rest in rows:
+        audiences.setdefault((kind, audience), []).append(tuple(rest))
+    assert {kind for kind, _ in audiences} == {"segment", "group"}
+    recommendations = set()
+    for ranks in audiences.values():
+        expected = 0
+        for rank, margin, cost, marginal, _recommended, _contacts in ranks:
+            assert float(marginal) == pytest.approx(float(margin) - float(cost))
+            if rank == expected + 1 and marginal > 0:
+                expected = rank
+        assert {recommended for *_, recommended, _ in ranks} == {expected}
+        recommendations.add(expected)
+    assert len(recommendations) >= 2  # audiences differ in how often they pay
+    contacts = {
+        kind: sum(r[-1] for (k, _), ranks in audiences.items() if k == kind for r in ranks)
+        for kind in ("segment", "group")
+    }
+    assert contacts["segment"] == contacts["group"] > 0
 
 
 def test_segments_respond_differently(published) -> None:
     rates = dict(
         published.execute(
-            "select segment, sum(responses) / sum(contacts) from contact_rank_performance"
-            " where contact_rank = 1 group by 1 having sum(contacts) >= 50"
+            "select audience, sum(responses) / sum(contacts) from contact_rank_performance"
+            " where audience_kind = 'segment' and contact_rank = 1 group by 1"
+            " having sum(contacts) >= 50"
         ).fetchall()
     )
     assert rates["loyal_customers"] > 1.5 * rates["hibernating"]
@@ -97,7 +158,8 @@ def test_control_groups_recover_the_generated_uplift(published, demo_run) -> Non
         "select campaign_id, sum(contacted_customers),"
         " sum(contacted_customer_response_rate * contacted_customers),"
         " sum(control_customers), sum(control_responders)"
-        " from campaign_performance where control_customers > 0 group by 1"
+        " from campaign_performance where audience_kind = 'segment' and control_customers > 0"
+        " group by 1"
     ).fetchall()
     assert {row[0] for row in rows} == set(truth)
     contacted = sum(row[1] for row in rows)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 
 END = date(2026, 10, 31)
 

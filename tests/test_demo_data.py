@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.demo_data import (
+from dagster_project.demo import (
     ACQUISITION_CHANNELS,
     CAMPAIGN_CHANNELS,
     COLUMNS,
@@ -21,8 +21,8 @@ from dagster_project.demo_data import (
     ORDER_CHANNELS,
     SOURCES,
     generate,
-    main,
 )
+from dagster_project.demo.cli import main
 from dagster_project.lib.canonical import EVENT_TYPES, INVOICE_STATUSES
 from dagster_project.lib.canonical import TRANSACTION_STATUSES as ORDER_STATUSES
 

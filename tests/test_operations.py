@@ -35,7 +35,7 @@ from conftest import (
 )
 
 from dagster_project import settings
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 from dagster_project.lib import publisher
 from dagster_project.lib.warehouse import quote_ident
 

@@ -29,7 +29,7 @@ from conftest import (
 )
 
 from dagster_project import settings
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 from dagster_project.lib import publisher
 from dagster_project.lib.personal_data import PERSONAL_COLUMNS, publish_personal_data, salt
 
@@ -166,7 +166,11 @@ def test_forget_erases_a_person_everywhere_and_keeps_them_out(tmp_path: Path) ->
         published = con.execute(
             "select count(*) from customer_scores where customer_id = ?", [customer_id]
         ).fetchone()[0]
-    assert published == 0
+        contributions = con.execute(
+            "select count(*) from customer_score_contributions where customer_id = ?",
+            [customer_id],
+        ).fetchone()[0]
+    assert published == 0 and contributions == 0
 
     # An old export holding them is dropped in landing again, with one broken line of theirs.
     lines = [line for line in old_file.splitlines() if re.search(email.encode(), line, re.I)]

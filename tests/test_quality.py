@@ -33,8 +33,8 @@ from conftest import (
 from dagster_project import settings
 from dagster_project.defs.publication import published_segments
 from dagster_project.defs.quality import GATING_CHECKS
-from dagster_project.defs.resources import build_resources
-from dagster_project.demo_data import COLUMNS
+from dagster_project.defs.resources import ScoringSettings, build_resources
+from dagster_project.demo import COLUMNS
 from dagster_project.lib.expectations import load_suites
 from dagster_project.lib.publisher import PUBLISHED_TABLES
 
@@ -219,7 +219,7 @@ def test_publishing_alone_is_refused_because_the_checks_did_not_run(demo_run: Pi
     result = dg.materialize(
         [published_segments],
         partition_key=SCORING_DATE.isoformat(),
-        resources=build_resources(str(layout.root)),
+        resources=build_resources(ScoringSettings.from_environment(layout.root)),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

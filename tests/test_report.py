@@ -29,7 +29,7 @@ from plotly.offline import get_plotlyjs
 
 from dagster_project import replay, settings
 from dagster_project.__main__ import main
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 from dagster_project.lib import report
 from dagster_project.lib.loader import load_source
 from dagster_project.lib.sources import load_mapping

@@ -14,7 +14,7 @@ from conftest import CUSTOMERS, END_DATE, SEED, failure_text, run_daily, use_dat
 from rfm_reference import customer_of_reference, rfm
 
 from dagster_project import settings
-from dagster_project.demo_data import generate
+from dagster_project.demo import generate
 
 EARLIER = date(2026, 10, 1)
 LATER = date(2026, 11, 1)

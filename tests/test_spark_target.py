@@ -20,9 +20,9 @@ from conftest import SCORING_DATE, failure_text, make_demo_run
 from engine_comparison import compare_builds
 
 from dagster_project import settings
+from dagster_project.defs.dbt_project import SPARK_DBT_EXECUTABLE
 from dagster_project.lib import spark_exchange
 
-SPARK_DBT = settings.PROJECT_ROOT / "build" / "spark-venv" / "bin" / "dbt"
 SPARK_CUSTOMERS = 150
 
 pytestmark = pytest.mark.skipif(
@@ -31,17 +31,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def spark_dbt(arguments: list[str], spark_dir: Path, logs: Path) -> subprocess.CompletedProcess:
-    """dbt of the Spark virtualenv on this project, target spark, everything under `spark_dir`."""
-    environment = {
-        **os.environ,
-        "SCORING_SPARK_DIR": str(spark_dir),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+def spark_dbt(command: str, dbt_vars: dict, logs: Path) -> subprocess.CompletedProcess:
+    """dbt of the Spark virtualenv on this project, target spark, with `dbt_vars` (the Spark
+    folder among them, as ScoringSettings passes it)."""
+    environment = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run(
         [
-            str(SPARK_DBT),
-            *arguments,
+            str(SPARK_DBT_EXECUTABLE),
+            command,
+            "--vars",
+            json.dumps(dbt_vars),
             "--target",
             "spark",
             "--project-dir",
@@ -75,8 +74,8 @@ def test_every_table_is_the_same_on_spark_and_duckdb(tmp_path: Path) -> None:
     logs.mkdir()
     started = time.monotonic()
     build = spark_dbt(
-        ["build", "--vars", json.dumps({"scoring_date": SCORING_DATE.isoformat()})],
-        spark_dir,
+        "build",
+        {"scoring_date": SCORING_DATE.isoformat(), "spark_dir": str(spark_dir)},
         logs,
     )
     spark_seconds = time.monotonic() - started

@@ -1,7 +1,8 @@
 """Jobs, schedules and sensors that keep the segmentation fresh.
 
 - daily_refresh (06:00 Europe/Paris): everything, as of today's scoring date.
-- hourly_behaviour_refresh: interactions reloaded, then every score rebuilt, checked, published.
+- hourly_behaviour_refresh: interactions reloaded, then what depends on them rebuilt (every
+  score when other tables hold another scoring date), checked, published.
 - landing_files_sensor: a new or changed landing file starts daily_refresh for today.
 - run_failure_recorder: every failed run is appended to logs/run_failures.jsonl in the data
   directory, and posted to SCORING_FAILURE_WEBHOOK_URL when that variable is set.
@@ -18,7 +19,8 @@ import dagster as dg
 
 from .. import settings
 from ..lib.loader import list_files
-from ..lib.sources import MappingError, load_mapping
+from ..lib.sources import MappingError
+from .resources import ScoringSettings
 
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
@@ -26,17 +28,50 @@ daily_refresh = dg.define_asset_job(
     description="Load every landing source, build all scores, check them, publish them.",
 )
 
-# Every model is rebuilt, not only those downstream of interactions: the warehouse keeps
-# one scoring date per table, and a backfill in between leaves the others at its date.
+# The job can rebuild every model: the warehouse keeps one scoring date per table, and a
+# backfill in between leaves the others at its date. Its schedule narrows each run to
+# HOURLY_SCOPE when every other table is already as of the run's date (see hourly_selection).
 hourly_behaviour_refresh = dg.define_asset_job(
     "hourly_behaviour_refresh",
     selection=(dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"))
     | dg.AssetSelection.assets(["raw", "interactions"]),
     description=(
-        "Reload interactions only; rebuild the scores (behavioural and composite change) "
-        "as of today, check and publish."
+        "Reload interactions only; rebuild what depends on them as of today (every score "
+        "when other tables are at another date), check and publish."
     ),
 )
+
+# What an hourly reload of interactions changes: the tables downstream of raw/interactions
+# and the load-quality model (the load manifest changed). The fitted models are refitted by
+# the daily refresh only: only events dated before the scoring date enter their features,
+# so an hour's new events (dated today) change none of them, and a late event dated earlier
+# reaches the propensity model at the next morning's fit; refitting would cost most of the
+# run. Tables they feed are rebuilt from the morning's fit, as of the same date.
+HOURLY_SCOPE = (
+    dg.AssetSelection.assets(["raw", "interactions"]).downstream()
+    | dg.AssetSelection.assets(["quality", "load_quality"]).downstream()
+) - dg.AssetSelection.groups("prediction")
+
+
+def hourly_selection(
+    instance: dg.DagsterInstance, asset_graph, scoring_date: str
+) -> tuple[list[dg.AssetKey], list[dg.AssetCheckKey]] | None:
+    """The assets and checks of HOURLY_SCOPE when every other partitioned table of the job
+    was last materialised for `scoring_date` (they hold that date); None (the whole job)
+    when any holds another date or was never built."""
+    scope = HOURLY_SCOPE.resolve(asset_graph)
+    rest = [
+        key
+        for key in hourly_behaviour_refresh.selection.resolve(asset_graph) - scope
+        if asset_graph.get(key).partitions_def is not None
+    ]
+    latest = instance.get_latest_materialization_events(rest)
+    if any(
+        event is None or event.dagster_event.partition != scoring_date
+        for event in (latest.get(key) for key in rest)
+    ):
+        return None
+    return sorted(scope), sorted(HOURLY_SCOPE.resolve_checks(asset_graph))
 
 
 @dg.schedule(
@@ -58,18 +93,25 @@ def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def hourly_behaviour_schedule(context: dg.ScheduleEvaluationContext):
-    """Fresh behavioural scores during the day, still as of today's scoring date."""
+    """Fresh behavioural scores during the day, still as of today's scoring date: only what
+    depends on interactions, unless other tables hold another date."""
     scoring_date = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(partition_key=scoring_date)
+    narrowed = hourly_selection(context.instance, context.repository_def.asset_graph, scoring_date)
+    if narrowed is None:
+        return dg.RunRequest(partition_key=scoring_date)
+    assets, checks = narrowed
+    return dg.RunRequest(
+        partition_key=scoring_date, asset_selection=assets, asset_check_keys=checks
+    )
 
 
-def landing_fingerprint() -> str | None:
+def landing_fingerprint(scoring: ScoringSettings) -> str | None:
     """Names, sizes and modification times of every file the source mapping declares
     (None when there is no file at all)."""
-    root = settings.data_dir().root
+    root = scoring.layout.root
     digest = hashlib.sha256()
     files = 0
-    for config in load_mapping(settings.sources_file()).values():
+    for config in scoring.mapping().values():
         for _spec, path in list_files(config, root):
             stat = os.stat(path)
             digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
@@ -82,10 +124,10 @@ def landing_fingerprint() -> str | None:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext):
+def landing_files_sensor(context: dg.SensorEvaluationContext, scoring_settings: ScoringSettings):
     """Starts daily_refresh for today when landing files appear or change."""
     try:
-        fingerprint = landing_fingerprint()
+        fingerprint = landing_fingerprint(scoring_settings)
     except MappingError as exc:
         return dg.SkipReason(f"Source mapping error: {exc}")
     if fingerprint is None:
@@ -100,7 +142,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
-def run_failure_recorder(context: dg.RunFailureSensorContext):
+def run_failure_recorder(context: dg.RunFailureSensorContext, scoring_settings: ScoringSettings):
     """Keeps a log of failed runs; posts it to a webhook when one is configured."""
     record = {
         "run_id": context.dagster_run.run_id,
@@ -109,11 +151,11 @@ def run_failure_recorder(context: dg.RunFailureSensorContext):
         "failed_at": datetime.now(UTC).isoformat(),
         "message": context.failure_event.message,
     }
-    log = settings.data_dir().root / "logs" / "run_failures.jsonl"
+    log = scoring_settings.layout.root / "logs" / "run_failures.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")
-    url = os.environ.get("SCORING_FAILURE_WEBHOOK_URL")
+    url = scoring_settings.failure_webhook_url
     if url:
         request = urllib.request.Request(
             url, data=json.dumps(record).encode(), headers={"Content-Type": "application/json"}
@@ -125,4 +167,9 @@ defs = dg.Definitions(
     jobs=[daily_refresh, hourly_behaviour_refresh],
     schedules=[daily_refresh_schedule, hourly_behaviour_schedule],
     sensors=[landing_files_sensor, run_failure_recorder],
+    # Every run (the UI's, a schedule's, a sensor's, an ad hoc materialisation) executes its
+    # steps in its run process, as `make run` does: the writer pool lets one step run at a
+    # time anyway, and the default multiprocess executor would start a process per step,
+    # each importing Dagster, dbt and the code location again (minutes for nothing).
+    executor=dg.in_process_executor,
 )

@@ -10,7 +10,7 @@ from ..lib.canonical import SOURCES
 from ..lib.erasure import drop_erased
 from ..lib.loader import SourceLoad, load_source
 from ..lib.personal_data import salt
-from ..lib.sources import MappingError, load_mapping
+from ..lib.sources import MappingError
 from .resources import Warehouse
 
 # The score each optional source feeds: null for every customer while the source is absent.
@@ -72,7 +72,7 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
     )
     def _load(context: dg.AssetExecutionContext, warehouse: Warehouse):
         try:
-            mapping = load_mapping(settings.sources_file())
+            mapping = warehouse.settings.mapping()
             with warehouse.connect() as con:
                 result = load_source(con, mapping.get(name), warehouse.layout.root, name)
                 # People erased with `forget` stay out even if an old file brings them back.

@@ -8,10 +8,10 @@ groups A, B, C...
 """
 
 import json
-import os
 from datetime import date
 
 import dagster as dg
+from threadpoolctl import threadpool_limits
 
 from .. import settings
 from ..lib import propensity
@@ -48,14 +48,15 @@ SEED = 20261129
     ),
 )
 def purchase_propensity(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    # Thread oversubscription makes scikit-learn crawl on small shared machines.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     scoring_date = date.fromisoformat(context.partition_key)
     with warehouse.connect(read_only=True) as con:
         features = con.execute(
             f"select * from {'.'.join(quote_ident(p) for p in FEATURES.path)}"
         ).df()
-    fit = propensity.fit_propensity(features, seed=SEED)
+    # Thread oversubscription makes scikit-learn crawl on small shared machines; the OpenMP
+    # runtime is loaded with scikit-learn, too early for OMP_NUM_THREADS to be set here.
+    with threadpool_limits(limits=1):
+        fit = propensity.fit_propensity(features, seed=SEED)
     table = fit.scores.assign(scoring_date=scoring_date, model_version=propensity.MODEL_VERSION)
     schema, name = (quote_ident(p) for p in TABLE)
     with warehouse.connect() as con:

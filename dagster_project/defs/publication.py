@@ -11,7 +11,6 @@ import dagster as dg
 
 from .. import settings
 from ..lib import publisher
-from ..lib.personal_data import publish_personal_data
 from .partitions import one_date_per_run, scoring_dates
 from .quality import GATING_CHECKS, GUARDED_ASSETS
 from .resources import Warehouse
@@ -110,7 +109,7 @@ def published_segments(context: dg.AssetExecutionContext, warehouse: Warehouse):
         )
     passed, warned = checks["passed"], checks["warned"]
     try:
-        personal = publish_personal_data(settings.sources_file())
+        personal = warehouse.settings.publishes_personal_data()
     except ValueError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     result = publisher.publish(

@@ -1,30 +1,116 @@
-"""Resources shared by the assets: the warehouse file and the dbt CLI."""
+"""The code location's resources: its one configuration, the warehouse file and the dbt CLI.
+
+`ScoringSettings` is built from the environment once, in `definitions.py`; assets, checks
+and sensors receive it (or the `Warehouse` built on it) as a resource, and dbt gets the
+warehouse path and target through its invocation, so no module writes the process
+environment. Tests and `replay` pass their own settings instead.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
+import yaml
 from dagster_dbt import DbtCliResource
 
-from .. import settings
-from ..lib import warehouse
+from ..lib import spark_exchange, warehouse
+from ..lib.personal_data import publish_personal_data
+from ..lib.sources import SourceConfig, load_mapping
+from ..settings import (
+    DBT_PROJECT_DIR,
+    DataDir,
+    data_dir,
+    dbt_target,
+    failure_webhook_url,
+    sources_file,
+)
+from .dbt_project import DBT_EXECUTABLE, SPARK_DBT_EXECUTABLE, dbt_project
+
+
+class ScoringSettings(dg.ConfigurableResource):
+    """Where the data lives, which files feed which source, and which dbt target builds.
+
+    Environment variables: `SCORING_DATA_DIR` (default `./data`), `SCORING_SOURCES` (default
+    the demo mapping), `SCORING_DBT_TARGET` (default `duckdb`, an output of dbt/profiles.yml),
+    `SCORING_FAILURE_WEBHOOK_URL` (default none).
+    """
+
+    data_dir: str
+    sources_file: str
+    dbt_target: str = "duckdb"
+    failure_webhook_url: str = ""
+
+    @classmethod
+    def from_environment(cls, data_root: str | Path | None = None) -> ScoringSettings:
+        """The settings the environment gives (`data_root` replaces `SCORING_DATA_DIR`)."""
+        target = dbt_target()
+        targets = dbt_targets()
+        if target not in targets:
+            raise ValueError(
+                f"SCORING_DBT_TARGET={target!r} is not a target of {DBT_PROJECT_DIR}/"
+                f"profiles.yml: use one of {', '.join(targets)}."
+            )
+        return cls(
+            data_dir=str(data_dir(data_root).root),
+            sources_file=str(sources_file()),
+            dbt_target=target,
+            failure_webhook_url=failure_webhook_url(),
+        )
+
+    @property
+    def layout(self) -> DataDir:
+        return data_dir(self.data_dir)
+
+    def mapping(self) -> dict[str, SourceConfig]:
+        """The source mapping, validated (raises `MappingError` with what to fix)."""
+        return load_mapping(Path(self.sources_file))
+
+    def publishes_personal_data(self) -> bool:
+        """Whether e-mail and names are published (see lib/personal_data.py)."""
+        return publish_personal_data(Path(self.sources_file))
+
+    @property
+    def spark_dir(self) -> Path:
+        """Everything the `spark` target reads and writes (README, "On Spark")."""
+        return spark_exchange.spark_dir(self.layout.root)
+
+    def dbt_vars(self) -> dict[str, str]:
+        """What dbt/profiles.yml needs from us (profiles take `--vars`): the warehouse file,
+        and the folder of the Spark target's sources, tables and metastore."""
+        return {"warehouse_path": str(self.layout.warehouse), "spark_dir": str(self.spark_dir)}
+
+    def dbt_executable(self) -> str:
+        """The dbt command of the target: this interpreter's, or the Spark virtualenv's."""
+        if self.dbt_target != "spark":
+            return DBT_EXECUTABLE
+        if not SPARK_DBT_EXECUTABLE.exists():
+            raise ValueError(
+                f"SCORING_DBT_TARGET=spark needs {SPARK_DBT_EXECUTABLE}: run `make spark-venv`"
+            )
+        return str(SPARK_DBT_EXECUTABLE)
+
+
+def dbt_targets() -> list[str]:
+    """The outputs of the project's dbt profile (the values `dbt_target` may take)."""
+    profiles = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    return [name for profile in profiles.values() for name in profile.get("outputs", {})]
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The data directory and its DuckDB warehouse.
+    """The data directory's DuckDB warehouse.
 
-    `data_dir` empty means `SCORING_DATA_DIR` (default `./data`), resolved at run time.
     Every connection is closed on every path, so a failed step never keeps the file lock.
     """
 
-    data_dir: str = ""
+    settings: ScoringSettings
 
     @property
-    def layout(self) -> settings.DataDir:
-        return settings.data_dir(self.data_dir or None)
+    def layout(self) -> DataDir:
+        return self.settings.layout
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -32,13 +118,19 @@ class Warehouse(dg.ConfigurableResource):
             yield con
 
 
-def build_resources(data_dir: str = "") -> dict[str, object]:
-    """The resources of the code location; tests pass their own data directory."""
+def dbt_cli(scoring: ScoringSettings) -> DbtCliResource:
+    """The dbt CLI on the one DbtProject, with the configured target."""
+    return DbtCliResource(
+        project_dir=dbt_project,
+        target=scoring.dbt_target,
+        dbt_executable=scoring.dbt_executable(),
+    )
+
+
+def build_resources(scoring: ScoringSettings) -> dict[str, object]:
+    """The resources of the code location, all derived from one `ScoringSettings`."""
     return {
-        "warehouse": Warehouse(data_dir=data_dir),
-        "dbt": DbtCliResource(
-            project_dir=str(settings.DBT_PROJECT_DIR),
-            profiles_dir=str(settings.DBT_PROJECT_DIR),
-            dbt_executable=settings.dbt_executable(settings.dbt_target()),
-        ),
+        "scoring_settings": scoring,
+        "warehouse": Warehouse(settings=scoring),
+        "dbt": dbt_cli(scoring),
     }

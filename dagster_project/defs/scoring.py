@@ -4,7 +4,7 @@ One `DbtProject` and one translator; each run builds as of its partition's scori
 """
 
 import json
-import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from .. import settings
 from ..lib import spark_exchange
+from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
 from .partitions import one_date_per_run, scoring_dates
@@ -37,18 +38,32 @@ class ScoringTranslator(DagsterDbtTranslator):
         return spec
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """A description in words, and the scoring-date partitions of the dbt assets: Dagster
+        records a check's result for the run's partition only when its spec is partitioned
+        (the UI then shows the date, as for the Great Expectations checks)."""
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        if spec is None or spec.description:
+        if spec is None:
             return spec
-        return dg.AssetCheckSpec(
-            spec.name,
-            asset=spec.asset_key,
-            description=test_description(manifest["nodes"][unique_id]),
-            additional_deps=spec.additional_deps,
-            blocking=spec.blocking,
-            metadata=spec.metadata,
-            automation_condition=spec.automation_condition,
+        test = manifest["nodes"][unique_id]
+        # A test on a dbt source checks an ingestion asset, which has no partitions.
+        on_source = any(
+            parent.startswith("source.")
+            and self.get_asset_spec(manifest, parent, project).key == asset_spec.key
+            for parent in test.get("depends_on", {}).get("nodes", [])
         )
+        with warnings.catch_warnings():
+            # Partitioned checks are a preview in Dagster 1.13, used knowingly (as quality.py).
+            warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # noqa: TID251
+            return dg.AssetCheckSpec(
+                spec.name,
+                asset=spec.asset_key,
+                description=spec.description or test_description(test),
+                additional_deps=spec.additional_deps,
+                blocking=spec.blocking,
+                metadata=spec.metadata,
+                automation_condition=spec.automation_condition,
+                partitions_def=None if on_source else scoring_dates,
+            )
 
 
 def test_description(test: Mapping[str, Any]) -> str:
@@ -78,6 +93,14 @@ def test_description(test: Mapping[str, Any]) -> str:
     return f"{text} ({shown})" if shown else text
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt build (Launchpad: ops > scoring_models > config)."""
+
+    full_refresh: bool = False
+    """Rebuild the incremental staging tables from raw (`dbt build --full-refresh`), e.g.
+    after a staging model's SQL changed; scored history is kept."""
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -86,28 +109,36 @@ def test_description(test: Mapping[str, Any]) -> str:
     backfill_policy=one_date_per_run,
     pool=settings.WRITER_POOL,
 )
-def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    """`dbt build` as of the partition's date: models, seeds and their tests, in order."""
-    # profiles.yml reads the warehouse path from the environment (profiles take no vars).
-    os.environ["SCORING_WAREHOUSE_PATH"] = str(warehouse.layout.warehouse)
-    # A run builds the dbt graph in several steps (blocking checks and the Python model
-    # assets sit between dbt models). dbt's default (eager) would run a test in the first
-    # step that selects any of its parents, before its other parents are built; `buildable`
-    # runs it once all its parents are built or being built.
-    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
-    dbt_vars = {"scoring_date": context.partition_key}
-    target = settings.dbt_target()
-    spark = spark_exchange.spark_dir(warehouse.layout.root)
-    if target == "spark":  # the sources reach Spark as Parquet (README, "On Spark")
-        spark_exchange.export_sources(warehouse.layout.warehouse, spark / "sources")
-        os.environ["SCORING_SPARK_DIR"] = str(spark)
+def scoring_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+    config: DbtBuildConfig,
+):
+    """`dbt build` as of the partition's date: models, seeds and their tests, in order;
+    incremental staging models add only the load batch unless `full_refresh` is set."""
+    # The warehouse file reaches profiles.yml as a var; the target is the resource's. Tests
+    # run with indirect selection `buildable` (dbt_project.yml's flags: why, there).
+    dbt_vars = warehouse.settings.dbt_vars()
+    spark = warehouse.settings.dbt_target == "spark"
+    if spark:  # the sources reach Spark as Parquet (README, "On Spark")
+        spark_exchange.export_sources(
+            warehouse.layout.warehouse, warehouse.settings.spark_dir / "sources"
+        )
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
-    # by the next run rather than one new folder per run in the project.
-    invocation = dbt.cli(
-        ["build", "--vars", json.dumps(dbt_vars), "--target", target],
-        context=context,
-        target_path=warehouse.layout.root / "logs" / "dbt",
-    )
+    # by the next run rather than one new folder per run in the project. The scoring date
+    # goes in dbt's environment, not --vars, so that dbt keeps parsing partially.
+    with dbt_environment(**{SCORING_DATE_VARIABLE: context.partition_key}):
+        invocation = dbt.cli(
+            [
+                "build",
+                "--vars",
+                json.dumps(dbt_vars),
+                *(["--full-refresh"] if config.full_refresh else []),
+            ],
+            context=context,
+            target_path=warehouse.layout.root / "logs" / "dbt",
+        )
     # Row counts are read once dbt has released the warehouse (one writer, no readers).
     events = []
     try:
@@ -115,12 +146,12 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     except Exception:
         yield from events
         raise
-    if target == "spark":
+    if spark:
         # The tables Spark built, copied into the warehouse: checks, fitted models and
         # publication read them there as they read DuckDB's.
         spark_exchange.import_built_tables(
             warehouse.layout.warehouse,
-            spark / "warehouse",
+            warehouse.settings.spark_dir / "warehouse",
             [
                 tuple(context.asset_key_for_output(e.output_name).path)
                 for e in events
@@ -128,6 +159,11 @@ def scoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
             ],
         )
     yield from with_row_counts(context, events, warehouse)
+
+
+def full_refresh_run_config() -> dict:
+    """The run config that makes a job's dbt build a full refresh (the CLI's --full-refresh)."""
+    return {"ops": {scoring_models.op.name: {"config": {"full_refresh": True}}}}
 
 
 def with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Warehouse):

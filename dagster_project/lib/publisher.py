@@ -31,6 +31,7 @@ from .warehouse import quote_literal as ql
 
 PUBLISHED_TABLES = {
     "customer_scores": "marts.customer_scores",
+    "customer_score_contributions": "marts.customer_score_contributions",
     "segment_summary": "marts.segment_summary",
     "customer_segment_history": "marts.customer_segment_history",
     "segment_migrations": "marts.segment_migrations",
@@ -48,6 +49,7 @@ PUBLISHED_TABLES = {
 # Tables that show one scoring date: a backfill of an older date does not replace them.
 CURRENT_TABLES = (
     "customer_scores",
+    "customer_score_contributions",
     "segment_summary",
     "customer_predictions",
     "segment_kpis",

@@ -113,7 +113,9 @@ def load_mapping(path: Path) -> dict[str, SourceConfig]:
         )
     if "transactions" not in sources:
         raise MappingError(f"{where}: `transactions` is required (RFM needs orders).")
-    _reject_unknown(where, "the top level", document, {"sources", "plausible_dates"})
+    # publish_personal_data is read by lib/personal_data.py (publication), not here.
+    known = {"sources", "plausible_dates", "publish_personal_data"}
+    _reject_unknown(where, "the top level", document, known)
     dates = _plausible_dates(where, "`plausible_dates`", document.get("plausible_dates"))
     return {name: _source(where, name, body, dates) for name, body in sources.items()}
 

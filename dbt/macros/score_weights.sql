@@ -21,3 +21,19 @@
 {% macro clamp(expression, low=0, high=100) -%}
     least(greatest({{ expression }}, {{ low }}), {{ high }})
 {%- endmacro %}
+
+{#- Share of the composite score given to the predicted customer value (percentile of
+    clv_12m among buyers); the score_weights components share the rest. Checked: 0 to 1.
+    0 (the default) leaves the composite as it was without predictions. -#}
+{% macro predicted_value_weight() -%}
+    {%- set weight = var('predicted_value_weight', 0) -%}
+    {%- if weight is not number or weight < 0 or weight > 1 -%}
+        {{ exceptions.raise_compiler_error("predicted_value_weight must be a number from 0 to 1, got " ~ weight) }}
+    {%- endif -%}
+    {{ weight }}
+{%- endmacro %}
+
+{#- An expression as text, for reasons written in words (portable: no `||` on numbers). -#}
+{% macro as_text(expression) -%}
+    cast({{ expression }} as {{ dbt.type_string() }})
+{%- endmacro %}

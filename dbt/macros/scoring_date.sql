@@ -1,6 +1,14 @@
-{#- The as-of date of every score: the `scoring_date` var, or today when unset. -#}
+{#- The as-of date of every score: the `scoring_date` var, else the environment variable
+    SCORING_DATE (how the Dagster assets pass a run's partition), else today.
+    Read only when dbt executes: dbt records the env vars (and hashes the --vars) it meets
+    while parsing and re-parses the whole project when they change, so a date read at
+    parse time would cost a full parse for every new scoring date. -#}
 {% macro scoring_date() -%}
-    {%- set chosen = var('scoring_date', none) or modules.datetime.date.today().isoformat() -%}
+    {%- if execute -%}
+        {%- set chosen = var('scoring_date', none) or env_var('SCORING_DATE', '') or modules.datetime.date.today().isoformat() -%}
+    {%- else -%}
+        {%- set chosen = '1900-01-01' -%}
+    {%- endif -%}
     cast('{{ chosen }}' as date)
 {%- endmacro %}
 

@@ -1,6 +1,6 @@
 {#-
     On Spark the raw layer (and the Python models' predictions) arrive as Parquet files: the
-    loader exports each source table to <SCORING_SPARK_DIR>/sources/<schema>/<table>/
+    loader exports each source table to <var spark_dir>/sources/<schema>/<table>/
     (dagster_project/lib/spark_exchange.py). This on-run-start hook registers, for the sources
     the selected nodes read, an external table over that folder, so `source('raw', ...)`
     means the same table on both engines. Dropping an external table keeps its files; it is
@@ -17,7 +17,7 @@
 
 {% macro spark__register_parquet_sources() -%}
     {%- if execute -%}
-        {%- set root = env_var('SCORING_SPARK_DIR', '../data/spark') ~ '/sources' -%}
+        {%- set root = var('spark_dir', env_var('SCORING_SPARK_DIR', '../data/spark')) ~ '/sources' -%}
         {%- set read = [] -%}
         {%- for unique_id in selected_resources -%}
             {%- set node = graph.nodes.get(unique_id) -%}

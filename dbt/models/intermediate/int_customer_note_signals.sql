@@ -24,6 +24,7 @@ matches as (
         notes.note_date,
         patterns.tag,
         patterns.reason_label,
+        patterns.points,
         patterns.points * pow(
             0.5, {{ dbt.datediff('notes.note_date', scoring_date(), 'day') }} / patterns.half_life_days  -- noqa: LT05
         ) as decayed_points,
@@ -43,7 +44,9 @@ final as (
         any_value(reason_label) as reason_label,
         count(*) as notes,
         max(note_date) as latest_note_date,
-        sum(decayed_points) as decayed_points
+        sum(decayed_points) as decayed_points,
+        sum(points) as undecayed_points,
+        sum(decayed_points / nullif(points, 0)) as decayed_notes
     from matches
     where match_rank = 1
     group by customer_id, tag

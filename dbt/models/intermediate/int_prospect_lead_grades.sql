@@ -3,8 +3,9 @@
 -- bands of seed lead_grade_thresholds (a score gets the level with the highest min_score
 -- at or below it), e.g. B2, with the action of seed lead_grade_actions. A prospect with no
 -- web activity for var lead_stale_days (or none ever) is `stale`, whatever its fit. The
--- fit and behavioural scores are the ones customer_scores shows (a dbt test checks it):
--- a missing score counts 0, and without interaction data no prospect is stale.
+-- fit and behavioural scores are the clamped ones of int_customer_score_components, which
+-- customer_scores shows (a dbt test checks it): a missing score counts 0, and without
+-- interaction data no prospect is stale.
 with customers as (
     select * from {{ ref('int_customers') }}
 ),
@@ -13,12 +14,8 @@ order_summary as (
     select * from {{ ref('int_customer_order_summary') }}
 ),
 
-behaviour_by_type as (
-    select * from {{ ref('int_customer_behaviour_by_type') }}
-),
-
-fit_by_rule as (
-    select * from {{ ref('int_customer_fit_by_rule') }}
+components as (
+    select * from {{ ref('int_customer_score_components') }}
 ),
 
 identities as (
@@ -49,22 +46,6 @@ prospects as (
     where order_summary.customer_id is null
 ),
 
-behaviour as (
-    select
-        customer_id,
-        {{ clamp('sum(type_points)') }} as behavioural_score
-    from behaviour_by_type
-    group by customer_id
-),
-
-fit as (
-    select
-        customer_id,
-        {{ clamp('sum(points)') }} as fit_score
-    from fit_by_rule
-    group by customer_id
-),
-
 last_activity as (
     select
         identities.customer_id,
@@ -77,16 +58,15 @@ last_activity as (
 scored as (
     select
         prospects.customer_id,
-        coalesce(fit.fit_score, 0) as fit_score,
-        coalesce(behaviour.behavioural_score, 0) as behavioural_score,
+        coalesce(components.fit_score, 0) as fit_score,
+        coalesce(components.behavioural_score, 0) as behavioural_score,
         last_activity.last_activity_date,
         {{ dbt.datediff('last_activity.last_activity_date', scoring_date(), 'day') }}
             as days_since_activity,
         availability.has_interactions
     from prospects
     cross join availability
-    left join fit on prospects.customer_id = fit.customer_id
-    left join behaviour on prospects.customer_id = behaviour.customer_id
+    left join components on prospects.customer_id = components.customer_id
     left join last_activity on prospects.customer_id = last_activity.customer_id
 ),
 

@@ -1,130 +1,108 @@
--- What each campaign earned after its cost, per segment of its audience (segment as of the
--- campaign's start). Margin = attributed net revenue x var gross_margin_rate; cost =
--- cost_per_contact x contacts + the segment's share (by contacts) of the fixed cost.
--- Where the campaign held out a control group of at least var uplift_min_control_customers
--- customers in the segment, the margin counted is the incremental one: uplift (response
--- rate of contacted customers - of control customers) x contacted customers x margin per
--- response; column economics_basis says which one was used. A response is a contact the
--- file marks as responded or one an order is credited to; uplift compares the file's
--- responded flag of contacted and control customers (the same measure on both sides).
+-- What each campaign earned after its cost, per audience: per segment (RFM segment as of
+-- the campaign's start) and per predictive group (the group the customer was in when the
+-- campaign started, see int_campaign_audiences); audience_kind says which, and every
+-- contact is counted once per kind. Margin = attributed net revenue x var
+-- gross_margin_rate; cost = cost_per_contact x contacts + the audience's share (by
+-- contacts) of the fixed cost. Where the campaign held out a control group of at least var
+-- uplift_min_control_customers customers in the audience, the margin counted is the
+-- incremental one: uplift (response rate of contacted customers - of control customers) x
+-- contacted customers x margin per response; column economics_basis says which one was
+-- used. Responses and attributed orders come from int_campaign_contact_responses; uplift
+-- compares the file's responded flag of contacted and control customers (the same measure
+-- on both sides).
 {%- set z = var('uplift_ci_z') %}
 
-with contacts as (
-    select * from {{ ref('int_campaign_contacts') }}
+with responses as (
+    select * from {{ ref('int_campaign_contact_responses') }}
 ),
 
-audience as (
-    select * from {{ ref('int_campaign_audience_segments') }}
-),
-
-attributions as (
-    select * from {{ ref('int_campaign_attributions') }}
+audiences as (
+    select * from {{ ref('int_campaign_audiences') }}
 ),
 
 campaigns as (
     select * from {{ ref('stg_campaigns') }}
 ),
 
-credited as (
+audienced as (
     select
-        campaign_id,
-        customer_id,
-        contacted_at,
-        count(*) as credited_orders
-    from attributions
-    group by campaign_id, customer_id, contacted_at
-),
-
-segmented as (
-    select
-        contacts.*,
-        audience.segment,
-        -- A response: the file says so, or an order is credited to this contact.
-        contacts.has_responded or credited.credited_orders is not null as is_response
-    from contacts
-    inner join audience
+        responses.*,
+        audiences.audience_kind,
+        audiences.audience,
+        audiences.audience_as_of,
+        audiences.is_audience_known_at_contact
+    from responses
+    inner join audiences
         on
-            contacts.campaign_id = audience.campaign_id
-            and contacts.customer_id = audience.customer_id
-    left join credited
-        on
-            contacts.campaign_id = credited.campaign_id
-            and contacts.customer_id = credited.customer_id
-            and contacts.contacted_at = credited.contacted_at
+            responses.campaign_id = audiences.campaign_id
+            and responses.customer_id = audiences.customer_id
 ),
 
 per_customer as (
     select
         campaign_id,
-        segment,
+        audience_kind,
+        audience,
         customer_id,
         is_control,
         count(*) as contacts,
         max(case when has_responded then 1 else 0 end) as has_responded
-    from segmented
-    group by campaign_id, segment, customer_id, is_control
+    from audienced
+    group by campaign_id, audience_kind, audience, customer_id, is_control
 ),
 
 contact_totals as (
     select
         campaign_id,
-        segment,
+        audience_kind,
+        audience,
         sum(case when not is_control then contacts else 0 end) as contacts,
         sum(case when not is_control then 1 else 0 end) as contacted_customers,
         sum(case when not is_control then has_responded else 0 end) as responding_customers,
         sum(case when is_control then 1 else 0 end) as control_customers,
         sum(case when is_control then has_responded else 0 end) as control_responders
     from per_customer
-    group by campaign_id, segment
+    group by campaign_id, audience_kind, audience
 ),
 
-responses as (
+outcomes as (
     select
         campaign_id,
-        segment,
-        sum(case when is_response then 1 else 0 end) as responses
-    from segmented
-    where not is_control
-    group by campaign_id, segment
-),
-
-attributed as (
-    select
-        attributions.campaign_id,
-        audience.segment,
-        count(*) as attributed_orders,
-        sum(attributions.net_amount) as attributed_revenue
-    from attributions
-    inner join audience
-        on
-            attributions.campaign_id = audience.campaign_id
-            and attributions.customer_id = audience.customer_id
-    group by attributions.campaign_id, audience.segment
-),
-
-campaign_contacts as (
-    select
-        campaign_id,
-        sum(contacts) as campaign_contacts
-    from contact_totals
-    group by campaign_id
+        audience_kind,
+        audience,
+        max(audience_as_of) as audience_as_of,
+        min(case when is_audience_known_at_contact then 1 else 0 end) = 1
+            as is_audience_known_at_contact,
+        -- Control customers are not contacts: their purchases are not responses.
+        sum(case when is_response and not is_control then 1 else 0 end) as responses,
+        sum(attributed_orders) as attributed_orders,
+        sum(attributed_revenue) as attributed_revenue
+    from audienced
+    group by campaign_id, audience_kind, audience
 ),
 
 measured as (
     select
         totals.campaign_id,
-        totals.segment,
+        totals.audience_kind,
+        totals.audience,
+        outcomes.audience_as_of,
+        outcomes.is_audience_known_at_contact,
         totals.contacts,
         totals.contacted_customers,
-        coalesce(responses.responses, 0) as responses,
-        coalesce(attributed.attributed_orders, 0) as attributed_orders,
-        coalesce(attributed.attributed_revenue, 0) as attributed_revenue,
-        coalesce(attributed.attributed_revenue, 0) * {{ var('gross_margin_rate') }} as margin,
+        outcomes.responses,
+        outcomes.attributed_orders,
+        outcomes.attributed_revenue,
+        outcomes.attributed_revenue * {{ var('gross_margin_rate') }} as margin,
         campaigns.cost_per_contact,
         campaigns.cost_per_contact * totals.contacts
         + cast(campaigns.fixed_cost * totals.contacts as double)
-        / nullif(campaign_contacts.campaign_contacts, 0)
-            as cost,
+        / nullif(
+            sum(totals.contacts) over (
+                partition by totals.campaign_id, totals.audience_kind
+            ),
+            0
+        ) as cost,
         totals.control_customers,
         totals.control_responders,
         totals.responding_customers / nullif(totals.contacted_customers, 0)
@@ -133,11 +111,11 @@ measured as (
             as control_response_rate
     from contact_totals as totals
     inner join campaigns on totals.campaign_id = campaigns.campaign_id
-    inner join campaign_contacts on totals.campaign_id = campaign_contacts.campaign_id
-    left join responses
-        on totals.campaign_id = responses.campaign_id and totals.segment = responses.segment
-    left join attributed
-        on totals.campaign_id = attributed.campaign_id and totals.segment = attributed.segment
+    inner join outcomes
+        on
+            totals.campaign_id = outcomes.campaign_id
+            and totals.audience_kind = outcomes.audience_kind
+            and totals.audience = outcomes.audience
     where totals.contacts > 0
 ),
 
@@ -173,7 +151,10 @@ final as (
         campaigns.campaign_name,
         campaigns.channel,
         campaigns.offer,
-        economics.segment,
+        economics.audience_kind,
+        economics.audience,
+        economics.audience_as_of,
+        economics.is_audience_known_at_contact,
         economics.contacts,
         economics.contacted_customers,
         economics.responses,

@@ -1,5 +1,6 @@
 -- One row per customer per scoring date, appended: running for a new date adds its rows,
 -- re-running a date replaces that date's rows only, so earlier dates are kept.
+-- Rows of past scoring dates: --full-refresh keeps them (re-run a date to rebuild it).
 {{
     config(
         materialized='incremental',
@@ -7,6 +8,7 @@
         incremental_strategy=history_incremental_strategy(),
         partition_by=history_partition_by(),
         on_schema_change='append_new_columns',
+        full_refresh=false,
     )
 }}
 

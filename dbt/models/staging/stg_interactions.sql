@@ -1,5 +1,19 @@
+-- Incremental on the load batch (macros/incremental_lines.sql): every row whatever its
+-- date; as-of filters are downstream.
+{{
+    config(
+        materialized=line_materialization(),
+        unique_key=['event_id'],
+        incremental_strategy=line_incremental_strategy(),
+        on_schema_change='fail',
+        pre_hook="{{ delete_rows_of_changed_files('interactions') }}",
+    )
+}}
+
+-- depends_on: {{ source('raw', 'load_manifest') }}
 with source as (
     select * from {{ source('raw', 'interactions') }}
+    {{ rows_of_new_files('interactions') }}
 ),
 
 final as (
@@ -12,7 +26,10 @@ final as (
         event_type,
         channel,
         url,
-        campaign_id
+        campaign_id,
+        _source_file as source_file,
+        _file_hash as source_file_hash,
+        _line_number as source_line_number
     from source
 )
 

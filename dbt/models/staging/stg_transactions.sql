@@ -1,7 +1,20 @@
 -- Order lines with a signed net amount: completed lines count positive, returned lines
--- negative, cancelled lines zero.
+-- negative, cancelled lines zero. Incremental on the load batch (macros/incremental_lines.sql):
+-- every line whatever its date; as-of filters are downstream.
+{{
+    config(
+        materialized=line_materialization(),
+        unique_key=['order_id', 'order_line'],
+        incremental_strategy=line_incremental_strategy(),
+        on_schema_change='fail',
+        pre_hook="{{ delete_rows_of_changed_files('transactions') }}",
+    )
+}}
+
+-- depends_on: {{ source('raw', 'load_manifest') }}
 with source as (
     select * from {{ source('raw', 'transactions') }}
+    {{ rows_of_new_files('transactions') }}
 ),
 
 amounts as (
@@ -22,6 +35,7 @@ amounts as (
         currency,
         status,
         _source_file as source_file,
+        _file_hash as source_file_hash,
         _line_number as source_line_number
     from source
 ),

@@ -234,13 +234,23 @@ def test_report_renders_every_chart_in_a_browser(published: Published, tmp_path:
     assert errors is None, errors.group(1)
     charts = re.split(r'<div id="chart-', dom)[1:]
     rendered = {part.split('"', 1)[0]: part for part in charts}
-    assert {"segments", "rfm_grid", "migrations", "kpis", "calibration"} <= set(rendered)
+    assert {
+        "segments",
+        "rfm_grid",
+        "migrations",
+        "kpis",
+        "calibration",
+        "campaigns",
+        "survival",
+    } <= set(rendered)
     marks = {  # what plotly draws for each kind of trace
         "segments": 'class="trace bars"',
         "rfm_grid": 'class="hm"',
         "migrations": 'class="sankey-link"',
         "kpis": 'class="trace scatter',
         "calibration": 'class="trace scatter',
+        "campaigns": 'class="trace bars"',
+        "survival": 'class="trace scatter',
     }
     for key, part in rendered.items():
         assert 'class="main-svg"' in part and marks.get(key, "") in part, f"chart {key} not drawn"
@@ -257,8 +267,10 @@ def test_optional_sections_appear_only_when_their_table_is_published(tmp_path: P
     with duckdb.connect(str(published_db)) as con:
         con.execute(
             "create table survival_by_first_channel as select * from (values"
-            " ('web', 0, 1.0), ('web', 30, 0.8), ('store', 0, 1.0), ('store', 30, 0.9))"
-            " as t(first_channel, days_since_first_order, survival)"
+            " ('first', 'web', 0.8, 0.7, 0.5, 0.3), ('first', 'store', 0.9, 0.8, 0.7, 0.6),"
+            " ('second', 'web', 0.95, 0.9, 0.8, 0.7))"
+            " as t(channel_of, channel, survival_90d, survival_180d, survival_365d,"
+            " survival_730d)"
         )
         con.execute(
             "create table campaign_performance as select 'c1' as campaign_id, 10.0 as revenue"
@@ -271,14 +283,15 @@ def test_optional_sections_appear_only_when_their_table_is_published(tmp_path: P
     survival = sections["survival"]
     assert isinstance(survival, report.Chart)
     assert {t.name: list(t.y) for t in survival.figure.data} == {
-        "store": [1.0, 0.9],
-        "web": [1.0, 0.8],
+        "store": [1.0, 0.9, 0.8, 0.7, 0.6],
+        "web": [1.0, 0.8, 0.7, 0.5, 0.3],
     }
+    assert list(survival.figure.data[0].x) == [0, 90, 180, 365, 730]
     assert isinstance(sections["churn"], report.Chart)
     assert sections["churn"].figure.data[0].x.tolist() == [0.1, 0.7, 0.95]
     campaigns = sections["campaigns"]
     assert isinstance(campaigns, report.Skipped)
-    assert "lacks the expected columns incremental_revenue, cost" in campaigns.reason
+    assert "lacks the expected columns audience_kind, margin, cost" in campaigns.reason
     assert isinstance(sections["predictive_groups"], report.Skipped)
     page = report.render(published_db)
     assert "Survival: share still buying by first channel" in page

@@ -83,6 +83,7 @@ def stage_file(
     )
     file_load.rows_quarantined = quarantined + len(landing.rejected)
     file_load.rows_read = filtered + quarantined + duplicate + loaded + len(landing.rejected)
+    file_load.read_by = read_by
     return StagedFile(landing, file_load, table, read_by)
 
 

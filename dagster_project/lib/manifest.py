@@ -26,6 +26,7 @@ class FileLoad:
     rows_duplicate: int = 0
     rows_filtered: int = 0
     rows_replaced: int = 0  # rows of other files superseded by this file (same natural key)
+    read_by: str = ""  # duckdb (one pass) | split (line by line here); not in the manifest
 
     @property
     def balanced(self) -> bool:

@@ -69,6 +69,23 @@ def scoring_resources() -> dict[str, object]:
     return build_resources(ScoringSettings.from_environment())
 
 
+def code_location() -> dg.Definitions:
+    """The code location with the resources the environment gives now: a job run with an
+    asset selection refuses resources other than those its assets were defined with."""
+    from dagster_project.definitions import defs
+
+    return dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        schedules=defs.schedules,
+        sensors=defs.sensors,
+        executor=defs.executor,
+        loggers=defs.loggers,
+        resources=scoring_resources(),
+    )
+
+
 def run_daily(
     scoring_date: date, instance: dg.DagsterInstance | None = None, job: str = "daily_refresh"
 ) -> dg.ExecuteInProcessResult:

@@ -79,8 +79,9 @@ def test_first_publication_explains_what_is_not_shown_yet(published: Published) 
     assert published.first_calibration_rows == 0
     assert "only one scoring date has been published" in published.first_report
     assert "no published scoring date is old enough" in published.first_report
-    # Optional sections whose tables are not published are left out without a note.
-    assert "Campaign economics" not in published.first_report
+    # The decision tables are published from the first date on: their sections are there.
+    assert "Campaign economics: margin against cost" in published.first_report
+    assert "Survival: share still buying by first channel" in published.first_report
 
 
 def test_report_is_one_self_contained_file_linked_from_the_asset(published: Published) -> None:
@@ -94,9 +95,18 @@ def test_report_is_one_self_contained_file_linked_from_the_asset(published: Publ
     assert materialization.metadata["path"].value == str(path)
     assert materialization.metadata["url"].value == path.as_uri()
     shown = materialization.metadata["charts"].value.split(", ")
-    # The core charts, then the optional ones of the prediction tables the demo publishes.
-    assert shown[:5] == ["segments", "rfm_grid", "migrations", "kpis", "calibration"]
-    assert set(shown[5:]) <= set(report.OPTIONAL_TABLES) | {"churn", "predictive_groups"}
+    # The core charts, then the optional ones: the demo publishes every table they read.
+    assert shown == [
+        "segments",
+        "rfm_grid",
+        "migrations",
+        "kpis",
+        "calibration",
+        "predictive_groups",
+        "churn",
+        "campaigns",
+        "survival",
+    ]
     for title in ("Segment sizes and revenue", "RFM grid", "Segment migrations", "Segment KPIs"):
         assert title in text
 

@@ -33,18 +33,23 @@ class PipelineRun:
     instance: dg.DagsterInstance
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The dbt manifest, built once before collection: test modules that import the dbt
+    assets at module level need it (a fresh clone has none)."""
+    from dagster_project.defs.dbt_project import prepare_manifest
+
+    prepare_manifest()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No telemetry, and the dbt manifest built once."""
+    """No telemetry, and a Dagster home of the session's own."""
     os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     os.environ.pop("SCORING_SOURCES", None)
     home = tmp_path_factory.mktemp("dagster_home")
     settings.prepare_dagster_home(settings.DataDir(home.parent / home.name))
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
-    from dagster_project.defs.dbt_project import prepare_manifest
-
-    prepare_manifest()
 
 
 def use_data_dir(path: Path) -> settings.DataDir:
@@ -62,6 +67,23 @@ def scoring_resources() -> dict[str, object]:
     from dagster_project.defs.resources import ScoringSettings, build_resources
 
     return build_resources(ScoringSettings.from_environment())
+
+
+def code_location() -> dg.Definitions:
+    """The code location with the resources the environment gives now: a job run with an
+    asset selection refuses resources other than those its assets were defined with."""
+    from dagster_project.definitions import defs
+
+    return dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        schedules=defs.schedules,
+        sensors=defs.sensors,
+        executor=defs.executor,
+        loggers=defs.loggers,
+        resources=scoring_resources(),
+    )
 
 
 def run_daily(

@@ -29,6 +29,7 @@ from conftest import (
     END_DATE,
     SCORING_DATE,
     SEED,
+    code_location,
     failure_text,
     make_demo_run,
     materialized,
@@ -324,7 +325,7 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
         "event_id,customer_ref,event_ts,event_type,channel,url,campaign_id\n"
         f"E-LATE-1,{customer},2026-10-31 09:00:00,form_submit,web,/contact,\n"
     )
-    job = definitions().resolve_job_def("hourly_behaviour_refresh")
+    job = code_location().resolve_job_def("hourly_behaviour_refresh")
     second = job.execute_in_process(
         partition_key=SCORING_DATE.isoformat(),
         instance=daily.instance,

@@ -20,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import SEED, failure_text, use_data_dir
+from conftest import SEED, code_location, failure_text, use_data_dir
 
 from dagster_project.defs.scoring import full_refresh_run_config
 from dagster_project.demo import generate
@@ -37,14 +37,16 @@ HEADER = (
 
 
 def run(layout, scoring_date: date, full_refresh: bool) -> None:
-    from dagster_project.definitions import defs
-
     use_data_dir(layout)
-    result = defs.resolve_job_def("daily_refresh").execute_in_process(
-        partition_key=scoring_date.isoformat(),
-        instance=dg.DagsterInstance.ephemeral(),
-        run_config=full_refresh_run_config() if full_refresh else None,
-        raise_on_error=False,
+    result = (
+        code_location()
+        .resolve_job_def("daily_refresh")
+        .execute_in_process(
+            partition_key=scoring_date.isoformat(),
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config=full_refresh_run_config() if full_refresh else None,
+            raise_on_error=False,
+        )
     )
     assert result.success, failure_text(result)
 

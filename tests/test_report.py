@@ -79,8 +79,9 @@ def test_first_publication_explains_what_is_not_shown_yet(published: Published) 
     assert published.first_calibration_rows == 0
     assert "only one scoring date has been published" in published.first_report
     assert "no published scoring date is old enough" in published.first_report
-    # Optional sections whose tables are not published are left out without a note.
-    assert "Campaign economics" not in published.first_report
+    # The decision tables are published from the first date on: their sections are there.
+    assert "Campaign economics: margin against cost" in published.first_report
+    assert "Survival: share still buying by first channel" in published.first_report
 
 
 def test_report_is_one_self_contained_file_linked_from_the_asset(published: Published) -> None:
@@ -94,9 +95,18 @@ def test_report_is_one_self_contained_file_linked_from_the_asset(published: Publ
     assert materialization.metadata["path"].value == str(path)
     assert materialization.metadata["url"].value == path.as_uri()
     shown = materialization.metadata["charts"].value.split(", ")
-    # The core charts, then the optional ones of the prediction tables the demo publishes.
-    assert shown[:5] == ["segments", "rfm_grid", "migrations", "kpis", "calibration"]
-    assert set(shown[5:]) <= set(report.OPTIONAL_TABLES) | {"churn", "predictive_groups"}
+    # The core charts, then the optional ones: the demo publishes every table they read.
+    assert shown == [
+        "segments",
+        "rfm_grid",
+        "migrations",
+        "kpis",
+        "calibration",
+        "predictive_groups",
+        "churn",
+        "campaigns",
+        "survival",
+    ]
     for title in ("Segment sizes and revenue", "RFM grid", "Segment migrations", "Segment KPIs"):
         assert title in text
 
@@ -234,13 +244,23 @@ def test_report_renders_every_chart_in_a_browser(published: Published, tmp_path:
     assert errors is None, errors.group(1)
     charts = re.split(r'<div id="chart-', dom)[1:]
     rendered = {part.split('"', 1)[0]: part for part in charts}
-    assert {"segments", "rfm_grid", "migrations", "kpis", "calibration"} <= set(rendered)
+    assert {
+        "segments",
+        "rfm_grid",
+        "migrations",
+        "kpis",
+        "calibration",
+        "campaigns",
+        "survival",
+    } <= set(rendered)
     marks = {  # what plotly draws for each kind of trace
         "segments": 'class="trace bars"',
         "rfm_grid": 'class="hm"',
         "migrations": 'class="sankey-link"',
         "kpis": 'class="trace scatter',
         "calibration": 'class="trace scatter',
+        "campaigns": 'class="trace bars"',
+        "survival": 'class="trace scatter',
     }
     for key, part in rendered.items():
         assert 'class="main-svg"' in part and marks.get(key, "") in part, f"chart {key} not drawn"
@@ -257,8 +277,10 @@ def test_optional_sections_appear_only_when_their_table_is_published(tmp_path: P
     with duckdb.connect(str(published_db)) as con:
         con.execute(
             "create table survival_by_first_channel as select * from (values"
-            " ('web', 0, 1.0), ('web', 30, 0.8), ('store', 0, 1.0), ('store', 30, 0.9))"
-            " as t(first_channel, days_since_first_order, survival)"
+            " ('first', 'web', 0.8, 0.7, 0.5, 0.3), ('first', 'store', 0.9, 0.8, 0.7, 0.6),"
+            " ('second', 'web', 0.95, 0.9, 0.8, 0.7))"
+            " as t(channel_of, channel, survival_90d, survival_180d, survival_365d,"
+            " survival_730d)"
         )
         con.execute(
             "create table campaign_performance as select 'c1' as campaign_id, 10.0 as revenue"
@@ -271,14 +293,15 @@ def test_optional_sections_appear_only_when_their_table_is_published(tmp_path: P
     survival = sections["survival"]
     assert isinstance(survival, report.Chart)
     assert {t.name: list(t.y) for t in survival.figure.data} == {
-        "store": [1.0, 0.9],
-        "web": [1.0, 0.8],
+        "store": [1.0, 0.9, 0.8, 0.7, 0.6],
+        "web": [1.0, 0.8, 0.7, 0.5, 0.3],
     }
+    assert list(survival.figure.data[0].x) == [0, 90, 180, 365, 730]
     assert isinstance(sections["churn"], report.Chart)
     assert sections["churn"].figure.data[0].x.tolist() == [0.1, 0.7, 0.95]
     campaigns = sections["campaigns"]
     assert isinstance(campaigns, report.Skipped)
-    assert "lacks the expected columns incremental_revenue, cost" in campaigns.reason
+    assert "lacks the expected columns audience_kind, margin, cost" in campaigns.reason
     assert isinstance(sections["predictive_groups"], report.Skipped)
     page = report.render(published_db)
     assert "Survival: share still buying by first channel" in page

@@ -29,11 +29,19 @@ from .warehouse import quote_ident as qi
 
 # Optional sections: the published table each one reads and the columns it expects.
 # A section appears when its table exists with these columns and is skipped otherwise.
+# The survival mart's columns by the day they read the curve at (day 0: everyone).
+SURVIVAL_COLUMNS = {
+    90: "survival_90d",
+    180: "survival_180d",
+    365: "survival_365d",
+    730: "survival_730d",
+}
+
 OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
     "predictive_group_forecast": ("predictive_group", "customers", "expected_revenue"),
     "customer_predictions": ("churn_probability",),
-    "campaign_performance": ("campaign_id", "incremental_revenue", "cost"),
-    "survival_by_first_channel": ("first_channel", "days_since_first_order", "survival"),
+    "campaign_performance": ("campaign_id", "audience_kind", "margin", "cost"),
+    "survival_by_first_channel": ("channel_of", "channel", *SURVIVAL_COLUMNS.values()),
 }
 
 
@@ -362,20 +370,25 @@ def churn_distribution(con: duckdb.DuckDBPyConnection) -> Chart | Skipped:
 
 
 def campaign_economics(con: duckdb.DuckDBPyConnection) -> Chart | Skipped:
-    title = "Campaign economics: incremental revenue against cost"
+    title = "Campaign economics: margin against cost"
     table = "campaign_performance"
     reason = _missing(con, table, OPTIONAL_TABLES[table])
     if reason:
         return Skipped("campaigns", title, reason)
-    data = _frame(con, f"select * from {qi(table)} order by campaign_id")
+    # The segment rows of a campaign add up to the whole campaign (each contact once).
+    data = _frame(
+        con,
+        f"select campaign_id, sum(margin) as margin, sum(cost) as cost from {qi(table)} "
+        "where audience_kind = 'segment' group by campaign_id order by campaign_id",
+    )
     figure = go.Figure()
-    figure.add_bar(x=data["campaign_id"].astype(str), y=data["incremental_revenue"], name="revenue")
+    figure.add_bar(x=data["campaign_id"].astype(str), y=data["margin"], name="margin")
     figure.add_bar(x=data["campaign_id"].astype(str), y=data["cost"], name="cost")
     return Chart(
         "campaigns",
         title,
-        "For each campaign, the revenue it added over its control group next to what it "
-        "cost: a campaign pays when its first bar is taller than its second.",
+        "For each campaign, the margin of the orders its contacts brought next to what the "
+        "contacts cost: a campaign pays when its first bar is taller than its second.",
         _layout(figure),
     )
 
@@ -386,23 +399,20 @@ def survival_curves(con: duckdb.DuckDBPyConnection) -> Chart | Skipped:
     reason = _missing(con, table, OPTIONAL_TABLES[table])
     if reason:
         return Skipped("survival", title, reason)
-    data = _frame(con, f"select * from {qi(table)} order by first_channel, days_since_first_order")
+    data = _frame(con, f"select * from {qi(table)} where channel_of = 'first' order by channel")
+    days = [0, *SURVIVAL_COLUMNS]
     figure = go.Figure()
-    for channel, rows in data.groupby("first_channel", sort=True):
-        figure.add_scatter(
-            x=rows["days_since_first_order"],
-            y=rows["survival"],
-            mode="lines",
-            line_shape="hv",
-            name=str(channel),
-        )
+    for row in data.itertuples(index=False):
+        shares = [1.0, *(getattr(row, column) for column in SURVIVAL_COLUMNS.values())]
+        figure.add_scatter(x=days, y=shares, mode="lines+markers", name=str(row.channel))
     figure.update_xaxes(title="days since first order")
     figure.update_yaxes(title="share still active", tickformat=".0%")
     return Chart(
         "survival",
         title,
         "Each line follows the customers acquired through one channel: the share still "
-        "active after a number of days. A line that stays high keeps its customers longer.",
+        "active after 90, 180, 365 and 730 days. A line that stays high keeps its customers "
+        "longer.",
         _layout(figure),
     )
 

@@ -1,0 +1,61 @@
+"""Which landing files a source has, how each is named in the warehouse, and what its
+content is (a hash, and its line count from the same read)."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .sources import InputSpec, SourceConfig
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A file's content hash; `lines` its physical lines when counted while hashing (a
+    local uncompressed file), else None."""
+
+    digest: str
+    lines: int | None = None
+
+
+def list_files(config: SourceConfig, data_root: Path) -> list[tuple[InputSpec, str]]:
+    """The files each input's glob matches (relative globs are under the data directory)."""
+    files: list[tuple[InputSpec, str]] = []
+    for spec in config.inputs:
+        pattern = spec.path
+        if "://" not in pattern and not os.path.isabs(pattern):
+            pattern = str(data_root / pattern)
+        matches = sorted(glob.glob(pattern, recursive=True)) if "://" not in pattern else [pattern]
+        files += [(spec, m) for m in matches if "://" in m or os.path.isfile(m)]
+    return files
+
+
+def display_path(path: str, data_root: Path) -> str:
+    """The name a file has in the manifest, quarantine and lineage columns."""
+    try:
+        return str(Path(path).resolve().relative_to(data_root))
+    except ValueError:
+        return path
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, path: str) -> Fingerprint:
+    """Content hash of a local file (and its line count, from the same read); size and
+    modification time for object-store URLs."""
+    if "://" in path:
+        size, modified = con.execute(
+            "select size, last_modified from read_blob(?)", [path]
+        ).fetchone()
+        return Fingerprint(f"{size}:{modified}")
+    digest, lines, last = hashlib.sha256(), 0, b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    counted = None if path.endswith(".gz") else lines + (last != b"\n")
+    return Fingerprint(digest.hexdigest(), counted)

@@ -90,13 +90,14 @@ def run_daily(
     scoring_date: date, instance: dg.DagsterInstance | None = None, job: str = "daily_refresh"
 ) -> dg.ExecuteInProcessResult:
     """The daily job, in process, for one scoring date (the partition key)."""
-    from dagster_project.definitions import defs
-
-    return defs.resolve_job_def(job).execute_in_process(
-        partition_key=scoring_date.isoformat(),
-        instance=instance or dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-        resources=scoring_resources(),
+    return (
+        code_location()
+        .resolve_job_def(job)
+        .execute_in_process(
+            partition_key=scoring_date.isoformat(),
+            instance=instance or dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
     )
 
 

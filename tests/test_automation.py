@@ -346,9 +346,11 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
         )
     # A form is worth 15 points, halved every half-life: a day old, a little less.
     assert 10 < after[customer] <= 15
-    assert {c: s for c, s in after.items() if c != customer} == {
-        c: s for c, s in before.items() if c != customer
-    }
+    # Every other customer keeps their score: to the last few bits only, since a sum of
+    # decayed points over more rows (the late file's) may add them in another order.
+    assert {c: s for c, s in after.items() if c != customer} == pytest.approx(
+        {c: s for c, s in before.items() if c != customer}, rel=1e-12, abs=1e-12
+    )
 
 
 # -- the UI: webserver + daemon, a run launched through GraphQL ---------------------------

@@ -11,7 +11,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install old-duckdb run test lint ui bench clean lock
+.PHONY: install old-duckdb spark-venv test-spark run test lint ui bench clean lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,25 @@ $(OLD_DUCKDB_STAMP):
 	touch $@
 
 old-duckdb: $(OLD_DUCKDB_STAMP)
+
+# The Spark target's virtualenv (dbt-spark with a local `session` Spark, ~500 MB), built once
+# and kept apart from .venv; Java 17 must be installed (`openjdk-17-jre-headless`).
+SPARK_VENV := build/spark-venv
+SPARK_STAMP := $(SPARK_VENV)/.installed-stamp
+
+$(SPARK_STAMP): requirements-spark.txt
+	rm -rf $(SPARK_VENV)
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SPARK_VENV)/bin/python -m pip install --quiet -r requirements-spark.txt
+	touch $@
+
+spark-venv: $(SPARK_STAMP)
+
+## test-spark: the whole dbt project built on Spark over small demo data, every mart
+## compared row by row with the DuckDB build
+test-spark: install spark-venv
+	SCORING_TEST_SPARK=1 $(BIN)/python -m pytest tests/test_spark_target.py -x -q
 
 ## run: install, demo data if landing is empty, materialise everything, print what was published
 run: install

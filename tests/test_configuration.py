@@ -101,7 +101,10 @@ def test_settings_come_from_the_environment_and_feed_every_resource(
     assert scoring.mapping()["transactions"].inputs[0].path == "landing/t/*.csv"
     assert scoring.publishes_personal_data()  # the README's top-level key is accepted
     assert scoring.dbt_target == "duckdb"
-    assert scoring.dbt_vars() == {"warehouse_path": str(tmp_path / "data" / "warehouse.duckdb")}
+    assert scoring.dbt_vars() == {
+        "warehouse_path": str(tmp_path / "data" / "warehouse.duckdb"),
+        "spark_dir": str(tmp_path / "data" / "spark"),
+    }
     assert resources["scoring_settings"] is scoring
     warehouse = resources["warehouse"]
     assert isinstance(warehouse, Warehouse) and warehouse.layout == scoring.layout

@@ -11,6 +11,8 @@ from .. import settings
 # This interpreter's dbt, named explicitly: dagster-dbt would otherwise look for `dbt` on
 # PATH, which lacks it when a virtualenv's python runs without the virtualenv activated.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# dbt of the Spark target's own virtualenv (`make spark-venv`): dbt-spark and pyspark.
+SPARK_DBT_EXECUTABLE = settings.PROJECT_ROOT / "build" / "spark-venv" / "bin" / "dbt"
 
 dbt_project = DbtProject(
     project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR

@@ -17,7 +17,7 @@ import duckdb
 import yaml
 from dagster_dbt import DbtCliResource
 
-from ..lib import warehouse
+from ..lib import spark_exchange, warehouse
 from ..lib.personal_data import publish_personal_data
 from ..lib.sources import SourceConfig, load_mapping
 from ..settings import (
@@ -28,7 +28,7 @@ from ..settings import (
     failure_webhook_url,
     sources_file,
 )
-from .dbt_project import DBT_EXECUTABLE, dbt_project
+from .dbt_project import DBT_EXECUTABLE, SPARK_DBT_EXECUTABLE, dbt_project
 
 
 class ScoringSettings(dg.ConfigurableResource):
@@ -73,9 +73,25 @@ class ScoringSettings(dg.ConfigurableResource):
         """Whether e-mail and names are published (see lib/personal_data.py)."""
         return publish_personal_data(Path(self.sources_file))
 
+    @property
+    def spark_dir(self) -> Path:
+        """Everything the `spark` target reads and writes (README, "On Spark")."""
+        return spark_exchange.spark_dir(self.layout.root)
+
     def dbt_vars(self) -> dict[str, str]:
-        """What dbt/profiles.yml needs from us: the warehouse file (profiles take `--vars`)."""
-        return {"warehouse_path": str(self.layout.warehouse)}
+        """What dbt/profiles.yml needs from us (profiles take `--vars`): the warehouse file,
+        and the folder of the Spark target's sources, tables and metastore."""
+        return {"warehouse_path": str(self.layout.warehouse), "spark_dir": str(self.spark_dir)}
+
+    def dbt_executable(self) -> str:
+        """The dbt command of the target: this interpreter's, or the Spark virtualenv's."""
+        if self.dbt_target != "spark":
+            return DBT_EXECUTABLE
+        if not SPARK_DBT_EXECUTABLE.exists():
+            raise ValueError(
+                f"SCORING_DBT_TARGET=spark needs {SPARK_DBT_EXECUTABLE}: run `make spark-venv`"
+            )
+        return str(SPARK_DBT_EXECUTABLE)
 
 
 def dbt_targets() -> list[str]:
@@ -105,7 +121,9 @@ class Warehouse(dg.ConfigurableResource):
 def dbt_cli(scoring: ScoringSettings) -> DbtCliResource:
     """The dbt CLI on the one DbtProject, with the configured target."""
     return DbtCliResource(
-        project_dir=dbt_project, target=scoring.dbt_target, dbt_executable=DBT_EXECUTABLE
+        project_dir=dbt_project,
+        target=scoring.dbt_target,
+        dbt_executable=scoring.dbt_executable(),
     )
 
 

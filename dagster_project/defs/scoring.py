@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from .. import settings
+from ..lib import spark_exchange
 from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
@@ -119,6 +120,11 @@ def scoring_models(
     # The warehouse file reaches profiles.yml as a var; the target is the resource's. Tests
     # run with indirect selection `buildable` (dbt_project.yml's flags: why, there).
     dbt_vars = warehouse.settings.dbt_vars()
+    spark = warehouse.settings.dbt_target == "spark"
+    if spark:  # the sources reach Spark as Parquet (README, "On Spark")
+        spark_exchange.export_sources(
+            warehouse.layout.warehouse, warehouse.settings.spark_dir / "sources"
+        )
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
     # by the next run rather than one new folder per run in the project. The scoring date
     # goes in dbt's environment, not --vars, so that dbt keeps parsing partially.
@@ -140,6 +146,18 @@ def scoring_models(
     except Exception:
         yield from events
         raise
+    if spark:
+        # The tables Spark built, copied into the warehouse: checks, fitted models and
+        # publication read them there as they read DuckDB's.
+        spark_exchange.import_built_tables(
+            warehouse.layout.warehouse,
+            warehouse.settings.spark_dir / "warehouse",
+            [
+                tuple(context.asset_key_for_output(e.output_name).path)
+                for e in events
+                if isinstance(e, dg.Output)
+            ],
+        )
     yield from with_row_counts(context, events, warehouse)
 
 

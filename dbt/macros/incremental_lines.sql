@@ -16,6 +16,22 @@
     scoring date can be scored again; as-of filters stay in the downstream models.
 -#}
 
+{#- How the line staging models materialise: incremental on DuckDB; a whole table on Spark,
+    whose Parquet tables support neither delete+insert nor merge (merge needs Delta or
+    Iceberg) and whose build there starts from an export of raw anyway. -#}
+{% macro line_materialization() -%}
+    {{ return(adapter.dispatch('line_materialization', 'customer_scoring')()) }}
+{%- endmacro %}
+
+{% macro default__line_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__line_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+
 {#- The strategy that deletes rows with the same unique key, then inserts (per adapter). -#}
 {% macro line_incremental_strategy() -%}
     {{ return(adapter.dispatch('line_incremental_strategy', 'customer_scoring')()) }}

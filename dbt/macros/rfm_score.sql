@@ -10,8 +10,10 @@
     {%- set method = var('rfm_scoring_method')[dimension] -%}
     {%- if method == 'quantile' -%}
         {%- set partition = 'partition by ' ~ partition_by ~ ' ' if partition_by else '' %}
-        1 + (5 * (rank() over ({{ partition }}order by {{ value_column }} {{ rank_direction }}) - 1))
-            // count(*) over ({{ partition }})
+        1 + {{ int_div(
+            '5 * (rank() over (' ~ partition ~ 'order by ' ~ value_column ~ ' ' ~ rank_direction ~ ') - 1)',
+            'count(*) over (' ~ partition ~ ')'
+        ) }}
     {%- elif method == 'threshold' -%}
         (
             select thresholds.score

@@ -17,6 +17,6 @@
     {%- if days is none -%}
         cast('0001-01-01' as date)
     {%- else -%}
-        ({{ scoring_date() }} - interval {{ days }} day)::date
+        cast({{ dbt.dateadd('day', -days, scoring_date()) }} as date)
     {%- endif -%}
 {%- endmacro %}

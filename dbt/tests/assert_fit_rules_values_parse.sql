@@ -11,11 +11,11 @@ where
     or (
         operator = 'between'
         and (
-            try_cast(split_part(value, '|', 1) as double) is null
-            or try_cast(split_part(value, '|', 2) as double) is null
-            or len(string_split(value, '|')) <> 2
-            or try_cast(split_part(value, '|', 1) as double)
-            > try_cast(split_part(value, '|', 2) as double)
+            {{ delimited_count('value') }} <> 2
+            or {{ dbt.safe_cast(dbt.split_part('value', "'|'", 1), 'double') }} is null
+            or {{ dbt.safe_cast(dbt.split_part('value', "'|'", 2), 'double') }} is null
+            or {{ dbt.safe_cast(dbt.split_part('value', "'|'", 1), 'double') }}
+            > {{ dbt.safe_cast(dbt.split_part('value', "'|'", 2), 'double') }}
         )
     )
-    or (operator = 'in' and list_contains(string_split(value, '|'), ''))
+    or (operator = 'in' and {{ in_delimited_list("''", 'value') }})

@@ -6,5 +6,5 @@ select
     pattern
 from {{ ref('note_signal_patterns') }}
 where
-    regexp_replace(pattern, '\\[A-Za-z]', '', 'g')
-    <> lower(strip_accents(regexp_replace(pattern, '\\[A-Za-z]', '', 'g')))
+    {{ regexp_replace_all('pattern', "'\\\\[A-Za-z]'", "''") }}
+    <> lower({{ strip_accents(regexp_replace_all('pattern', "'\\\\[A-Za-z]'", "''")) }})

@@ -8,5 +8,5 @@ from {{ ref('note_signal_patterns') }}
 where
     pattern is null
     or trim(pattern) = ''
-    or regexp_matches('', pattern)
-    or regexp_matches('pattern compile check', pattern) is null
+    or {{ regexp_contains("''", 'pattern') }}
+    or {{ regexp_contains("'pattern compile check'", 'pattern') }} is null

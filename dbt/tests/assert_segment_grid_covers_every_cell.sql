@@ -13,7 +13,7 @@ grid as (
         r_score,
         f_score,
         count(*) as grid_rows,
-        string_agg(segment, ', ' order by segment) as segments
+        {{ dbt.listagg('segment', "', '", 'order by segment') }} as segments
     from {{ ref('rfm_segment_grid') }}
     group by r_score, f_score
 )

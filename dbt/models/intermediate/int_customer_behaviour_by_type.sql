@@ -21,7 +21,7 @@ decayed as (
         identities.customer_id,
         events.event_type,
         grid.points * pow(
-            0.5, date_diff('day', events.event_date, {{ scoring_date() }}) / grid.half_life_days
+            0.5, {{ dbt.datediff('events.event_date', scoring_date(), 'day') }} / grid.half_life_days  -- noqa: LT05
         ) as decayed_points
     from events
     inner join identities on events.customer_ref_key = identities.customer_ref_key

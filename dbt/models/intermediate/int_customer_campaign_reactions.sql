@@ -31,7 +31,7 @@ campaign_kinds as (
             ) as preference
         from campaigns
         left join offer_kinds
-            on lower(campaigns.offer) like offer_kinds.offer_pattern escape '\'
+            on lower(campaigns.offer) like offer_kinds.offer_pattern escape {{ string_literal('\\') }}  -- noqa: LT05
     ) as matched
     where preference = 1
 ),

@@ -27,7 +27,8 @@ final as (
         customer_id,
         category,
         net_revenue,
-        net_revenue / sum(net_revenue) over (partition by customer_id) as revenue_share,
+        cast(net_revenue as double) / sum(net_revenue) over (partition by customer_id)
+            as revenue_share,
         row_number() over (
             partition by customer_id order by net_revenue desc, category asc
         ) as category_rank

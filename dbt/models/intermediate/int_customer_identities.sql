@@ -93,13 +93,23 @@ candidates as (
     select * from guests
 ),
 
+ranked as (
+    select
+        customer_ref_key,
+        customer_id,
+        match_type,
+        row_number() over (partition by customer_ref_key order by priority, customer_id)
+            as candidate_rank
+    from candidates
+),
+
 final as (
     select
         customer_ref_key,
         customer_id,
         match_type
-    from candidates
-    qualify row_number() over (partition by customer_ref_key order by priority, customer_id) = 1
+    from ranked
+    where candidate_rank = 1
 )
 
 select * from final

@@ -18,7 +18,7 @@ patterns as (
 
 matches as (
     -- One match per note and tag, even when several patterns of the tag match.
-    select distinct on (notes.note_id, patterns.tag)
+    select
         identities.customer_id,
         notes.note_id,
         notes.note_date,
@@ -26,12 +26,15 @@ matches as (
         patterns.reason_label,
         patterns.points,
         patterns.points * pow(
-            0.5, date_diff('day', notes.note_date, {{ scoring_date() }}) / patterns.half_life_days
-        ) as decayed_points
+            0.5, {{ dbt.datediff('notes.note_date', scoring_date(), 'day') }} / patterns.half_life_days  -- noqa: LT05
+        ) as decayed_points,
+        row_number() over (
+            partition by notes.note_id, patterns.tag order by patterns.pattern_id
+        ) as match_rank
     from notes
     inner join identities on notes.customer_ref_key = identities.customer_ref_key
-    inner join patterns on regexp_matches(notes.note_text_normalised, patterns.pattern)
-    order by notes.note_id, patterns.tag, patterns.pattern_id
+    inner join patterns
+        on {{ regexp_contains('notes.note_text_normalised', 'patterns.pattern') }}
 ),
 
 final as (
@@ -45,6 +48,7 @@ final as (
         sum(points) as undecayed_points,
         sum(decayed_points / nullif(points, 0)) as decayed_notes
     from matches
+    where match_rank = 1
     group by customer_id, tag
 )
 

@@ -12,21 +12,21 @@ final as (
         customer_id,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
-        date_diff('day', max(order_date), {{ scoring_date() }}) as recency_days,
-        count(*) filter (
-            where order_date >= {{ window_start(var('rfm_lookback_days')) }}
-        ) as frequency,
-        coalesce(sum(net_amount) filter (
-            where order_date >= {{ window_start(var('rfm_lookback_days')) }}
-        ), 0) as monetary,
+        {{ dbt.datediff('max(order_date)', scoring_date(), 'day') }} as recency_days,  -- noqa: LT05
+        count(case
+            when order_date >= {{ window_start(var('rfm_lookback_days')) }} then 1
+        end) as frequency,
+        coalesce(sum(case
+            when order_date >= {{ window_start(var('rfm_lookback_days')) }} then net_amount
+        end), 0) as monetary,
         count(*) as orders_total,
         sum(net_amount) as net_revenue_total,
-        count(*) filter (
-            where order_date >= {{ window_start(var('recent_value_days')) }}
-        ) as orders_recent,
-        coalesce(sum(net_amount) filter (
-            where order_date >= {{ window_start(var('recent_value_days')) }}
-        ), 0) as net_revenue_recent
+        count(case
+            when order_date >= {{ window_start(var('recent_value_days')) }} then 1
+        end) as orders_recent,
+        coalesce(sum(case
+            when order_date >= {{ window_start(var('recent_value_days')) }} then net_amount
+        end), 0) as net_revenue_recent
     from orders
     group by customer_id
 )

@@ -14,7 +14,7 @@ crm_customers as (
         first_name,
         last_name,
         birth_date,
-        cast(date_part('year', age({{ scoring_date() }}, birth_date)) as integer) as age_years,
+        cast({{ completed_years('birth_date', scoring_date()) }} as integer) as age_years,
         postcode,
         city,
         country,

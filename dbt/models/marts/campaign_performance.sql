@@ -96,7 +96,7 @@ measured as (
         outcomes.attributed_revenue * {{ var('gross_margin_rate') }} as margin,
         campaigns.cost_per_contact,
         campaigns.cost_per_contact * totals.contacts
-        + campaigns.fixed_cost * totals.contacts
+        + cast(campaigns.fixed_cost * totals.contacts as double)
         / nullif(
             sum(totals.contacts) over (
                 partition by totals.campaign_id, totals.audience_kind
@@ -123,7 +123,7 @@ uplifts as (
     select
         *,
         responses / contacts as response_rate,
-        margin / nullif(responses, 0) as margin_per_response,
+        cast(margin as double) / nullif(responses, 0) as margin_per_response,
         contacted_customer_response_rate - control_response_rate as uplift,
         {{ z }} * sqrt(
             contacted_customer_response_rate * (1 - contacted_customer_response_rate)

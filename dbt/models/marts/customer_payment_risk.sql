@@ -37,7 +37,8 @@ reasons as (
 scores as (
     select
         facts.customer_id,
-        round({{ clamp('coalesce(sum(signals.signal_points), 0)') }}, 1) as payment_risk_score
+        {{ round_decimal(clamp('coalesce(sum(signals.signal_points), 0)'), 1) }}
+            as payment_risk_score
     from facts
     left join signals on facts.customer_id = signals.customer_id
     group by facts.customer_id

@@ -26,7 +26,9 @@ final as (
         cast(r_score as integer) as r_score,
         cast(f_score as integer) as f_score,
         cast(m_score as integer) as m_score,
-        cast(r_score as varchar) || cast(f_score as varchar) || cast(m_score as varchar)
+        cast(r_score as {{ dbt.type_string() }})
+        || cast(f_score as {{ dbt.type_string() }})
+        || cast(m_score as {{ dbt.type_string() }})
             as rfm_cell,
         round((r_score + f_score + m_score - 3) / 12 * 100, 2) as rfm_score_100,
         {{ scoring_date() }} as scoring_date

@@ -5,7 +5,8 @@
     config(
         materialized='incremental',
         unique_key=['scoring_date', 'customer_id'],
-        incremental_strategy='delete+insert',
+        incremental_strategy=history_incremental_strategy(),
+        partition_by=history_partition_by(),
         on_schema_change='append_new_columns',
         full_refresh=false,
     )

@@ -34,9 +34,9 @@ moves as (
         from_scoring_date,
         to_scoring_date,
         customer_id,
-        coalesce(max(segment) filter (where scoring_date = from_scoring_date), '(none)')
+        coalesce(max(case when scoring_date = from_scoring_date then segment end), '(none)')
             as from_segment,
-        coalesce(max(segment) filter (where scoring_date = to_scoring_date), '(none)')
+        coalesce(max(case when scoring_date = to_scoring_date then segment end), '(none)')
             as to_segment
     from pair_members
     group by from_scoring_date, to_scoring_date, customer_id

@@ -41,10 +41,10 @@ final as (
     select
         references_by_source.source,
         count(*) as rows_total,
-        count(*) filter (where identities.match_type = 'crm_id') as rows_crm_id,
-        count(*) filter (where identities.match_type = 'crm_email') as rows_crm_email,
-        count(*) filter (where identities.match_type = 'guest') as rows_guest,
-        count(*) filter (where identities.match_type is null) as rows_anonymous,
+        count(case when identities.match_type = 'crm_id' then 1 end) as rows_crm_id,
+        count(case when identities.match_type = 'crm_email' then 1 end) as rows_crm_email,
+        count(case when identities.match_type = 'guest' then 1 end) as rows_guest,
+        count(case when identities.match_type is null then 1 end) as rows_anonymous,
         {{ scoring_date() }} as scoring_date
     from references_by_source
     left join identities

@@ -38,12 +38,12 @@ reason_counts as (
 reasons as (
     select
         source,
-        array_to_string(
-            list(
-                reason || ' (' || rows_rejected || ')' order by rows_rejected desc, reason asc
-            )[1:3],
-            '; '
-        ) as top_reasons
+        {{ dbt.listagg(
+            dbt.concat(["reason", "' ('", "rows_rejected", "')'"]),
+            "'; '",
+            "order by rows_rejected desc, reason asc",
+            3,
+        ) }} as top_reasons
     from reason_counts
     group by source
 ),

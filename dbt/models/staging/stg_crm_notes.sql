@@ -2,7 +2,7 @@
 -- date; as-of filters are downstream.
 {{
     config(
-        materialized='incremental',
+        materialized=line_materialization(),
         unique_key=['note_id'],
         incremental_strategy=line_incremental_strategy(),
         on_schema_change='fail',
@@ -26,7 +26,7 @@ final as (
         author,
         note_text,
         -- Patterns are matched on lower-case text without accents (French and English).
-        lower(strip_accents(note_text)) as note_text_normalised,
+        lower({{ strip_accents('note_text') }}) as note_text_normalised,
         _source_file as source_file,
         _file_hash as source_file_hash,
         _line_number as source_line_number

@@ -2,7 +2,7 @@
 -- date; as-of filters are downstream.
 {{
     config(
-        materialized='incremental',
+        materialized=line_materialization(),
         unique_key=['event_id'],
         incremental_strategy=line_incremental_strategy(),
         on_schema_change='fail',

@@ -3,7 +3,7 @@
 -- every line whatever its date; as-of filters are downstream.
 {{
     config(
-        materialized='incremental',
+        materialized=line_materialization(),
         unique_key=['order_id', 'order_line'],
         incremental_strategy=line_incremental_strategy(),
         on_schema_change='fail',

@@ -31,6 +31,7 @@ from conftest import (
 )
 
 from dagster_project import settings
+from dagster_project.defs.prediction import FIT_CHECKS
 from dagster_project.defs.publication import published_segments
 from dagster_project.defs.quality import GATING_CHECKS
 from dagster_project.defs.resources import ScoringSettings, build_resources
@@ -229,8 +230,9 @@ def test_publishing_alone_is_refused_because_the_checks_did_not_run(demo_run: Pi
     text = failure_text(result)
     assert text.startswith("published__segments: Not published"), text
     assert "checks did not run" in text
-    for key in GATING_CHECKS:
+    for key in [*GATING_CHECKS, *(spec.key for spec in FIT_CHECKS)]:
         assert f"{key.asset_key.to_user_string()}:{key.name}" in text
+    assert "predictions/customer_value:fit_converged" in text
     assert materialized(result) == set()
     assert file_digests(layout.published) == before
     assert publication_log(layout.published_db) == log

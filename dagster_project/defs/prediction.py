@@ -58,6 +58,24 @@ def _replace_table(warehouse: Warehouse, table: str, frame: pd.DataFrame) -> Non
         con.execute(f"create or replace table {table} as select * from frame")
 
 
+# Blocking here (nothing downstream of a bad fit runs) and gating for publication (a later
+# run that reuses the fit's table does not publish it either).
+FIT_CHECKS = [
+    dg.AssetCheckSpec(
+        "fit_converged",
+        asset=PREDICTIONS,
+        blocking=True,
+        description="The purchase and spend models reached the maximum of their likelihood.",
+    ),
+    dg.AssetCheckSpec(
+        "parameters_finite_and_positive",
+        asset=PREDICTIONS,
+        blocking=True,
+        description="Every fitted parameter is a finite positive number.",
+    ),
+]
+
+
 def _fit_metadata(fit: cv.Fit, prefix: str) -> dict:
     return {
         **{f"{prefix}_{name}": round(value, 6) for name, value in fit.parameters.items()},
@@ -113,20 +131,7 @@ def _fit_checks(model: cv.CustomerValueModel | None, reason: str) -> list[dg.Ass
     kinds={"pymc", "python", "duckdb"},
     pool=settings.WRITER_POOL,
     owners=["team:marketing-analytics"],
-    check_specs=[
-        dg.AssetCheckSpec(
-            "fit_converged",
-            asset=PREDICTIONS,
-            blocking=True,
-            description="The purchase and spend models reached the maximum of their likelihood.",
-        ),
-        dg.AssetCheckSpec(
-            "parameters_finite_and_positive",
-            asset=PREDICTIONS,
-            blocking=True,
-            description="Every fitted parameter is a finite positive number.",
-        ),
-    ],
+    check_specs=FIT_CHECKS,
     description=(
         "predictions.customer_value: per customer with an order, P(alive), expected orders "
         "(90 days, 365 days, each of the next 12 months), P(an order within 90 days), the "

@@ -1,8 +1,9 @@
 """Publication for BI: only checked scores reach `published/`, atomically.
 
 Runs after every blocking check of the run has passed (a failed ERROR check stops it, so
-the last good version stays). It also reads the checks' results itself and refuses to
-publish when a gating check failed or never ran, e.g. when someone materialises it alone.
+the last good version stays): the Great Expectations suites and the predictions' fit. It
+also reads the checks' results itself and refuses to publish when a gating check failed or
+never ran, e.g. when someone materialises it alone.
 """
 
 from datetime import date
@@ -12,6 +13,7 @@ import dagster as dg
 from .. import settings
 from ..lib import publisher
 from .partitions import one_date_per_run, scoring_dates
+from .prediction import FIT_CHECKS
 from .quality import GATING_CHECKS, GUARDED_ASSETS
 from .resources import Warehouse
 
@@ -45,7 +47,7 @@ def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
         return runs[run_id]
 
     outcome: dict[str, list[str]] = {"passed": [], "warned": [], "failed": [], "missing": []}
-    for key in GATING_CHECKS:
+    for key in [*GATING_CHECKS, *(spec.key for spec in FIT_CHECKS)]:
         evaluation = evaluations(context.run.run_id).get(key)
         if evaluation is None:
             same_date = instance.fetch_materializations(

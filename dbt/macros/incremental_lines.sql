@@ -10,7 +10,7 @@
          manifest's (replaced) or whose rows are gone from raw (pruned) are deleted;
       2. `rows_of_new_files`: only raw rows of files (path + hash) the table does not hold
          yet are selected;
-      3. `line_incremental_strategy` with the natural key as unique_key: a row whose key is
+      3. `delete+insert` with the natural key as unique_key: a row whose key is
          already staged (brought by an older file) is replaced.
     Nothing here filters on dates: staging holds every line whatever its date, so any past
     scoring date can be scored again; as-of filters stay in the downstream models.
@@ -18,7 +18,8 @@
 
 {#- How the line staging models materialise: incremental on DuckDB; a whole table on Spark,
     whose Parquet tables support neither delete+insert nor merge (merge needs Delta or
-    Iceberg) and whose build there starts from an export of raw anyway. -#}
+    Iceberg) and whose build there starts from an export of raw anyway (so the incremental
+    strategy the models name is DuckDB's). -#}
 {% macro line_materialization() -%}
     {{ return(adapter.dispatch('line_materialization', 'customer_scoring')()) }}
 {%- endmacro %}
@@ -29,20 +30,6 @@
 
 {% macro spark__line_materialization() -%}
     {{ return('table') }}
-{%- endmacro %}
-
-
-{#- The strategy that deletes rows with the same unique key, then inserts (per adapter). -#}
-{% macro line_incremental_strategy() -%}
-    {{ return(adapter.dispatch('line_incremental_strategy', 'customer_scoring')()) }}
-{%- endmacro %}
-
-{% macro default__line_incremental_strategy() -%}
-    {{ return('delete+insert') }}
-{%- endmacro %}
-
-{% macro spark__line_incremental_strategy() -%}
-    {{ return('merge') }}
 {%- endmacro %}
 
 

@@ -4,7 +4,7 @@
     config(
         materialized=line_materialization(),
         unique_key=['note_id'],
-        incremental_strategy=line_incremental_strategy(),
+        incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{{ delete_rows_of_changed_files('crm_notes') }}",
     )

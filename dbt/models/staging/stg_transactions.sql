@@ -5,7 +5,7 @@
     config(
         materialized=line_materialization(),
         unique_key=['order_id', 'order_line'],
-        incremental_strategy=line_incremental_strategy(),
+        incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{{ delete_rows_of_changed_files('transactions') }}",
     )

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import SCORING_DATE, PipelineRun
 
+from dagster_project import settings
+from dagster_project.defs.quality import suite_parameters
 from dagster_project.lib import expectation_batches, expectations
 
 ROWS = 2_000
@@ -23,6 +26,7 @@ select
     ['completed', 'returned', 'cancelled'][1 + i % 3] as status,
     (1 + i % 4)::integer as quantity,
     (i % 50)::decimal(10, 2) as unit_price,
+    case when i % 7 <> 0 then (i % 5)::integer end as discount_percent,
     case when i % 10 = 0 then null else 'web' end as channel
 from range({ROWS}) t(i)
 """
@@ -43,6 +47,10 @@ EXPECTATIONS = [
         "kwargs": {"column": "quantity", "min_value": 0, "strict_min": True},
     },
     {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "email"}},
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "discount_percent", "min_value": 0, "max_value": 4},
+    },
     {
         "type": "expect_column_values_to_not_be_null",
         "kwargs": {"column": "channel", "mostly": 0.85},
@@ -104,9 +112,9 @@ def test_faults_are_found_in_batches_as_in_one_and_name_their_rows(con) -> None:
     # out-of-range value, and an e-mail used twice.
     con.execute(
         "insert into orders values "
-        "('O00000', 1, 'C1', 'dup@example.com', 'completed', 2, 10, 'web'), "
-        "('O99999', 1, null, 'x@example.com', 'completed', 1, 10, 'web'), "
-        "('O99998', 1, 'C2', 'c5@example.com', 'returned', 0, 10, 'web')"
+        "('O00000', 1, 'C1', 'dup@example.com', 'completed', 2, 10, null, 'web'), "
+        "('O99999', 1, null, 'x@example.com', 'completed', 1, 10, 1, 'web'), "
+        "('O99998', 1, 'C2', 'c5@example.com', 'returned', 0, 10, 2, 'web')"
     )
     whole = validate(con, suite(EXPECTATIONS), batch_rows=ROWS + 10)
     batched = validate(con, suite(EXPECTATIONS), batch_rows=BATCH)
@@ -181,3 +189,25 @@ def test_an_expectation_needing_the_whole_table_is_refused_when_the_suite_loads(
     assert [o.success for o in validate(con, small, ROWS).outcomes] == [True]
     (outcome,) = validate(con, small, BATCH).outcomes
     assert not outcome.success and "more than a batch (300" in outcome.error
+
+
+def test_every_suite_gives_the_same_verdicts_in_batches_on_the_demo_warehouse(
+    demo_run: PipelineRun,
+) -> None:
+    checked = {}
+    with duckdb.connect(str(demo_run.layout.warehouse), read_only=True) as con:
+        parameters = suite_parameters(con, SCORING_DATE)
+        for item in expectations.load_suites(settings.EXPECTATIONS_DIR):
+            sql = item.sql(SCORING_DATE)
+            whole = expectation_batches.validate_query(con, item, sql, parameters, 10**9)
+            assert whole.batches == 1 and not whole.failures, (item.name, whole.failures)
+            if item.one_batch or whole.rows < 10:
+                continue
+            batch_rows = whole.rows // 4
+            batched = expectation_batches.validate_query(con, item, sql, parameters, batch_rows)
+            assert batched.batches >= 4 and batched.largest_batch <= batch_rows, item.name
+            assert verdicts(batched) == verdicts(whole), item.name
+            checked[item.name] = whole.rows
+    # The big tables' suites were really cut.
+    assert {"stg_transactions", "stg_interactions", "customer_scores"} <= set(checked), checked
+    assert checked["stg_transactions"] > 5_000

@@ -80,18 +80,23 @@ def _define_check(
         metadata={"suite_file": str(suite.path.relative_to(settings.PROJECT_ROOT))},
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        scoring_date = scoring_date_of(context)
-        with warehouse.connect(read_only=True) as con:
-            # The query's rows wait in DuckDB (spilling under the memory limit) while
-            # batches of at most `gx_batch_rows` go through GX (lib/expectation_batches.py).
-            bound_memory(con, warehouse.layout.root)
-            parameters = suite_parameters(con, scoring_date)
-            outcome = expectation_batches.validate_query(
-                con, suite, suite.sql(scoring_date), parameters, warehouse.settings.gx_batch_rows
-            )
-        return check_result(outcome)
+        return check_result(validate_suite(warehouse, suite, scoring_date_of(context)))
 
     return _check
+
+
+def validate_suite(
+    warehouse: Warehouse, suite: expectations.SuiteFile, scoring_date: date
+) -> expectations.SuiteOutcome:
+    """The suite on the warehouse as of the date. The query's rows wait in DuckDB (spilling
+    under the memory limit) while batches of at most `gx_batch_rows` go through GX
+    (lib/expectation_batches.py)."""
+    with warehouse.connect(read_only=True) as con:
+        bound_memory(con, warehouse.layout.root)
+        parameters = suite_parameters(con, scoring_date)
+        return expectation_batches.validate_query(
+            con, suite, suite.sql(scoring_date), parameters, warehouse.settings.gx_batch_rows
+        )
 
 
 def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .expectations import (
@@ -206,6 +207,8 @@ def _frame(con: duckdb.DuckDBPyConnection, columns: list[str], where: str) -> pd
     # Unnamed, as a plain frame's: GX then lists failing rows by their label alone.
     frame = frame.set_index(ROW_ID).rename_axis(None)
     for name, dtype in frame.dtypes.items():
+        if not isinstance(dtype, np.dtype):  # e.g. a nullable Int32 with NA: left as it is
+            continue
         if dtype.kind in "iu" and dtype.itemsize < 8:
             frame[name] = frame[name].astype("int64")
         elif dtype.kind == "f" and dtype.itemsize < 8:

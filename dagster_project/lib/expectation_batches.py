@@ -7,11 +7,11 @@ only the columns the expectations read, and the results are summed per expectati
 (`expectations.merge`):
 
 - per-row expectations (null, range, set, pattern, column pairs) judge each row alone:
-  any cut gives the same verdict;
+  any cut gives the same verdict, so they take consecutive ranges of rows (which DuckDB
+  reads without scanning the rest);
 - a uniqueness expectation is exact when every batch holds all the rows of each of its
-  values: its batches are cut by a hash of its columns (`hash(cols) % 4096`, packed into
-  contiguous ranges of buckets up to `batch_rows`). The per-row ones ride along with the
-  first uniqueness expectation; another uniqueness key gets its own pass over its columns;
+  values: it gets its own pass over its own columns, in batches cut by a hash of them
+  (`hash(cols) % 4096`, packed into contiguous ranges of buckets up to `batch_rows`);
 - row counts are validated once, on a frame without columns that has the query's number
   of rows;
 - anything else needs the whole table and is only allowed in a `one_batch` suite
@@ -61,18 +61,12 @@ class Pass:
 
 
 def plan(suite: SuiteFile) -> list[Pass]:
-    """The passes over a table larger than a batch, and nothing for row counts."""
-    keys: list[tuple[str, ...]] = []
-    for expectation in suite.expectations:
-        key = unique_key(expectation)
-        if key is not None and key not in keys:
-            keys.append(key)
-    members: dict[tuple[str, ...] | None, list[int]] = {k: [] for k in keys or [None]}
+    """The passes over a table larger than a batch (row counts are not in any): per-row
+    expectations over ranges of rows, each uniqueness key over hash buckets of its own."""
+    members: dict[tuple[str, ...] | None, list[int]] = {None: []}
     for position, expectation in enumerate(suite.expectations):
-        if expectation["type"] in ROW_COUNT:
-            continue
-        key = unique_key(expectation)
-        members[key if key is not None else next(iter(members))].append(position)
+        if expectation["type"] not in ROW_COUNT:
+            members.setdefault(unique_key(expectation), []).append(position)
     return [
         Pass(
             expectations=tuple(suite.expectations[p] for p in positions),

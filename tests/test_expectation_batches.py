@@ -11,6 +11,7 @@ from conftest import SCORING_DATE, PipelineRun
 
 from dagster_project import settings
 from dagster_project.defs.quality import suite_parameters
+from dagster_project.defs.resources import ScoringSettings
 from dagster_project.lib import expectation_batches, expectations
 
 ROWS = 2_000
@@ -211,3 +212,13 @@ def test_every_suite_gives_the_same_verdicts_in_batches_on_the_demo_warehouse(
     # The big tables' suites were really cut.
     assert {"stg_transactions", "stg_interactions", "customer_scores"} <= set(checked), checked
     assert checked["stg_transactions"] > 5_000
+
+
+def test_the_batch_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCORING_GX_BATCH_ROWS", raising=False)
+    assert ScoringSettings.from_environment().gx_batch_rows == 500_000
+    monkeypatch.setenv("SCORING_GX_BATCH_ROWS", "1234")
+    assert ScoringSettings.from_environment().gx_batch_rows == 1234
+    monkeypatch.setenv("SCORING_GX_BATCH_ROWS", "half a million")
+    with pytest.raises(ValueError, match=r"SCORING_GX_BATCH_ROWS='half a million' must be a whole"):
+        ScoringSettings.from_environment()

@@ -138,14 +138,16 @@ def _run(
     columns = _columns(one_pass.expectations, con)
     per_batch, largest = [], 0
     for low, high in ranges:
-        where = (
-            f"{one_pass.bucket} between {low} and {high}"
-            if one_pass.bucket and len(ranges) > 1
-            else f"rowid >= {low} and rowid < {high}"
-            if len(ranges) > 1
-            else "true"
-        )
-        frame = _frame(con, columns, where)
+        if one_pass.bucket is None:  # consecutive rows: their ids are a range
+            frame = (
+                _frame(con, columns, f"rowid >= {low} and rowid < {high}")
+                if columns
+                else pd.DataFrame(index=pd.RangeIndex(high - low))  # e.g. row counts alone
+            )
+            frame.index = pd.RangeIndex(low, high)
+        else:
+            where = f"{one_pass.bucket} between {low} and {high}"
+            frame = _frame(con, columns, where, with_row_ids=True)
         per_batch.append(validator.tallies(one_pass.expectations, frame))
         largest = max(largest, len(frame))
         del frame
@@ -193,13 +195,16 @@ def _columns(expectations: tuple[dict[str, Any], ...], con: duckdb.DuckDBPyConne
     return names
 
 
-def _frame(con: duckdb.DuckDBPyConnection, columns: list[str], where: str) -> pd.DataFrame:
-    """A batch as a DataFrame indexed by row id; narrow numbers widened to 64 bits, where
-    GX compares them vectorised rather than value by value (same verdicts)."""
-    selected = "".join(f"{_quote(c)}, " for c in columns)
-    frame = con.execute(f"select {selected}rowid as {ROW_ID} from {ROWS} where {where}").df()
-    # Unnamed, as a plain frame's: GX then lists failing rows by their label alone.
-    frame = frame.set_index(ROW_ID).rename_axis(None)
+def _frame(
+    con: duckdb.DuckDBPyConnection, columns: list[str], where: str, with_row_ids: bool = False
+) -> pd.DataFrame:
+    """A batch as a DataFrame (indexed by row id if asked); narrow numbers widened to 64
+    bits, where GX compares them vectorised rather than value by value (same verdicts)."""
+    selected = ", ".join([*map(_quote, columns), *([f"rowid as {ROW_ID}"] if with_row_ids else [])])
+    frame = con.execute(f"select {selected} from {ROWS} where {where}").df()
+    if with_row_ids:
+        # Unnamed, as a plain frame's: GX then lists failing rows by their label alone.
+        frame = frame.set_index(ROW_ID).rename_axis(None)
     for name, dtype in frame.dtypes.items():
         if not isinstance(dtype, np.dtype):  # e.g. a nullable Int32 with NA: left as it is
             continue

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import great_expectations as gx
 import yaml
 from great_expectations.core import ExpectationSuite
+from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.expectation_configuration import (
     ExpectationConfiguration,
 )
@@ -357,11 +359,25 @@ class FrameValidator:
             batch_parameters={"dataframe": frame},
             result_format="SUMMARY",
         )
-        result = validator.validate_expectation_suite(
-            self._suites[key], expectation_parameters=self.parameters
-        )
+        with _without_fingerprint():
+            result = validator.validate_expectation_suite(
+                self._suites[key], expectation_parameters=self.parameters
+            )
         ordered = sorted(result.results, key=lambda item: item.expectation_config.meta[POSITION])
         return [Tally.of(item) for item in ordered]
+
+
+@contextmanager
+def _without_fingerprint() -> Iterator[None]:
+    """GX fingerprints every DataFrame under 1 GB (an md5 over pandas' hash of every value,
+    a third of a check's time) for a batch marker nothing here reads: not while we validate.
+    Verdicts do not depend on it."""
+    saved = pandas_execution_engine.HASH_THRESHOLD
+    pandas_execution_engine.HASH_THRESHOLD = 0  # a frame's size is never below 0 bytes
+    try:
+        yield
+    finally:
+        pandas_execution_engine.HASH_THRESHOLD = saved
 
 
 def _value(kwargs: dict[str, Any], name: str, parameters: dict[str, Any]) -> Any:

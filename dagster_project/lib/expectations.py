@@ -246,7 +246,7 @@ class Tally:
 
     @classmethod
     def of(cls, item: Any) -> Tally:
-        """From a GX result in the SUMMARY format."""
+        """From a GX result in the BASIC or SUMMARY format."""
         raised = item.exception_info.get("raised_exception") if item.exception_info else False
         result = item.result or {}
         elements = result.get("element_count") or 0
@@ -344,7 +344,23 @@ class FrameValidator:
         self._suites: dict[tuple[int, ...], ExpectationSuite] = {}
 
     def tallies(self, expectations: tuple[dict[str, Any], ...], frame: Any) -> list[Tally]:
-        """One result per expectation, in their order (GX returns them in its own)."""
+        """One result per expectation, in their order (GX returns them in its own).
+
+        Counts first (GX's BASIC format); the expectations that found unexpected rows are
+        validated again for their failing values and row positions (SUMMARY): on clean
+        data GX skips listing the positions, a sixth of its time, for the same verdicts.
+        """
+        tallies = self._validate(expectations, frame, "BASIC")
+        failing = [n for n, tally in enumerate(tallies) if tally.unexpected]
+        if failing:
+            detailed = self._validate(tuple(expectations[n] for n in failing), frame, "SUMMARY")
+            for n, tally in zip(failing, detailed, strict=True):
+                tallies[n] = tally
+        return tallies
+
+    def _validate(
+        self, expectations: tuple[dict[str, Any], ...], frame: Any, result_format: str
+    ) -> list[Tally]:
         key = tuple(map(id, expectations))
         if key not in self._suites:
             tagged = tuple(
@@ -357,7 +373,7 @@ class FrameValidator:
         validator = Validator(
             batch_definition=self.batch_definition,
             batch_parameters={"dataframe": frame},
-            result_format="SUMMARY",
+            result_format=result_format,
         )
         with _without_fingerprint():
             result = validator.validate_expectation_suite(

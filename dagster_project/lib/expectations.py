@@ -288,7 +288,8 @@ def merge(tallies: list[Tally], parameters: dict[str, Any]) -> Tally:
         mostly = _value(first.config.kwargs, "mostly", parameters)
         success = (considered - unexpected) / considered >= (1 if mostly is None else mostly)
     if all(len(t.sample) == len(t.row_ids) for t in tallies):
-        failing = sorted((i, v) for t in tallies for i, v in zip(t.row_ids, t.sample, strict=True))
+        pairs = (pair for t in tallies for pair in zip(t.row_ids, t.sample, strict=True))
+        failing = sorted(pairs, key=lambda pair: pair[0])
         row_ids, sample = [i for i, _ in failing], [v for _, v in failing]
     else:
         row_ids = [i for t in tallies for i in t.row_ids]

@@ -22,6 +22,9 @@ Measured, each in a fresh process on the same warehouse file, after `dbt seed`:
 * dbt build, everything: what a daily run does (all models, seeds and dbt tests), for
   its time and peak memory; compared with the same hand-written query for scale only.
 
+Then the Great Expectations suites on the built warehouse (`checks.py`), against the
+`dbt build`'s time and peak memory.
+
 Rows/s count order lines for the RFM path and every raw row for the whole build.
 Correctness: the hand-written R/F/M must equal marts.customer_rfm for every customer.
 """
@@ -41,6 +44,7 @@ from dagster_project.lib.loader import ensure_schema
 from dagster_project.lib.warehouse import quote_literal
 from dagster_project.settings import DBT_PROJECT_DIR
 
+from . import checks
 from ._measure import Comparison, measure, print_ratio, quiet, scaled, timed
 from .order_lines import order_lines_sql
 
@@ -336,4 +340,4 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
     print(f"    of which {build.result}", flush=True)
     whole = Comparison("scoring (dbt build)", build, hand, note="all models vs the RFM query")
     print_ratio(whole)
-    return [comparison, whole]
+    return [comparison, whole, *checks.run(warehouse, SCORING_DATE, build, scale)]

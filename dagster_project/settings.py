@@ -165,6 +165,21 @@ def parquet_versions_kept() -> int:
     return int(chosen)
 
 
+GX_BATCH_ROWS_VARIABLE = "SCORING_GX_BATCH_ROWS"
+DEFAULT_GX_BATCH_ROWS = 500_000
+
+
+def gx_batch_rows() -> int:
+    """`SCORING_GX_BATCH_ROWS`: the most rows a Great Expectations batch holds in Python."""
+    chosen = os.environ.get(GX_BATCH_ROWS_VARIABLE) or str(DEFAULT_GX_BATCH_ROWS)
+    if not chosen.isdigit() or int(chosen) < 1:
+        raise ValueError(
+            f"{GX_BATCH_ROWS_VARIABLE}={chosen!r} must be a whole number of 1 or more (the "
+            f"most rows validated at once; default {DEFAULT_GX_BATCH_ROWS})."
+        )
+    return int(chosen)
+
+
 def prepare_dagster_home(data: DataDir) -> Path:
     """Create `dagster_home/` with the project's instance config (`DagsterInstance.from_config`
     opens it; `ui` passes it to `dagster dev` as DAGSTER_HOME)."""

@@ -11,7 +11,8 @@ from datetime import date
 import dagster as dg
 
 from .. import settings
-from ..lib import accepted_values, expectations
+from ..lib import accepted_values, expectation_batches, expectations
+from ..lib.memory import bound_memory
 from .partitions import scoring_dates
 from .resources import Warehouse
 
@@ -79,14 +80,23 @@ def _define_check(
         metadata={"suite_file": str(suite.path.relative_to(settings.PROJECT_ROOT))},
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        scoring_date = scoring_date_of(context)
-        with warehouse.connect(read_only=True) as con:
-            parameters = suite_parameters(con, scoring_date)
-            frame = con.execute(suite.sql(scoring_date)).df()
-        outcome = expectations.validate(suite, frame, parameters)
-        return check_result(outcome)
+        return check_result(validate_suite(warehouse, suite, scoring_date_of(context)))
 
     return _check
+
+
+def validate_suite(
+    warehouse: Warehouse, suite: expectations.SuiteFile, scoring_date: date
+) -> expectations.SuiteOutcome:
+    """The suite on the warehouse as of the date. The query's rows wait in DuckDB (spilling
+    under the memory limit) while batches of at most `gx_batch_rows` go through GX
+    (lib/expectation_batches.py)."""
+    with warehouse.connect(read_only=True) as con:
+        bound_memory(con, warehouse.layout.root)
+        parameters = suite_parameters(con, scoring_date)
+        return expectation_batches.validate_query(
+            con, suite, suite.sql(scoring_date), parameters, warehouse.settings.gx_batch_rows
+        )
 
 
 def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
@@ -105,6 +115,8 @@ def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
         ),
         metadata={
             "rows_checked": outcome.rows,
+            "batches": outcome.batches,
+            "largest_batch_rows": outcome.largest_batch,
             "expectations": len(outcome.outcomes),
             "failed": len(failures),
             "failed_blocking": len(blocking),

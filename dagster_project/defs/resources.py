@@ -22,10 +22,12 @@ from ..lib.personal_data import publish_personal_data
 from ..lib.sources import SourceConfig, load_mapping
 from ..settings import (
     DBT_PROJECT_DIR,
+    DEFAULT_GX_BATCH_ROWS,
     DataDir,
     data_dir,
     dbt_target,
     failure_webhook_url,
+    gx_batch_rows,
     sources_file,
 )
 from .dbt_project import DBT_EXECUTABLE, SPARK_DBT_EXECUTABLE, dbt_project
@@ -36,13 +38,15 @@ class ScoringSettings(dg.ConfigurableResource):
 
     Environment variables: `SCORING_DATA_DIR` (default `./data`), `SCORING_SOURCES` (default
     the demo mapping), `SCORING_DBT_TARGET` (default `duckdb`, an output of dbt/profiles.yml),
-    `SCORING_FAILURE_WEBHOOK_URL` (default none).
+    `SCORING_FAILURE_WEBHOOK_URL` (default none), `SCORING_GX_BATCH_ROWS` (default 500,000:
+    the most rows a Great Expectations batch holds in Python).
     """
 
     data_dir: str
     sources_file: str
     dbt_target: str = "duckdb"
     failure_webhook_url: str = ""
+    gx_batch_rows: int = DEFAULT_GX_BATCH_ROWS
 
     @classmethod
     def from_environment(cls, data_root: str | Path | None = None) -> ScoringSettings:
@@ -59,6 +63,7 @@ class ScoringSettings(dg.ConfigurableResource):
             sources_file=str(sources_file()),
             dbt_target=target,
             failure_webhook_url=failure_webhook_url(),
+            gx_batch_rows=gx_batch_rows(),
         )
 
     @property

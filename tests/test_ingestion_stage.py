@@ -73,16 +73,23 @@ def test_a_key_in_history_and_in_three_new_files_is_replaced_once_per_row(
     load(tmp_path, mapping(tmp_path, DEMO_MAPPING))
     for day in (2, 3, 4):
         line = LINE.format(order="K", day=day, price=str(day))
-        write(tmp_path / f"landing/transactions/{day}.csv", export(line))
+        # 3.csv has the key twice: its first line is a duplicate of its own.
+        lines = [line.replace(",web,", ",store,"), line] if day == 3 else [line]
+        write(tmp_path / f"landing/transactions/{day}.csv", export(*lines))
     result = load(tmp_path, mapping(tmp_path, DEMO_MAPPING))
 
     # 2.csv replaces the row of 1.csv in raw; 3.csv the row of 2.csv; 4.csv that of 3.csv.
-    assert [(f.path[-5:], f.rows_loaded, f.rows_replaced) for f in result.files] == [
-        ("1.csv", 0, 0),
-        ("2.csv", 1, 1),
-        ("3.csv", 1, 1),
-        ("4.csv", 1, 1),
+    counts = [
+        (f.path[-5:], f.rows_read, f.rows_loaded, f.rows_duplicate, f.rows_replaced)
+        for f in result.files
     ]
+    assert counts == [
+        ("1.csv", 0, 0, 0, 0),
+        ("2.csv", 1, 1, 0, 1),
+        ("3.csv", 2, 1, 1, 1),
+        ("4.csv", 1, 1, 0, 1),
+    ]
+    assert all(f.balanced for f in result.files)
     assert rows(tmp_path, "select unit_price, _source_file from raw.transactions") == [
         (4, "landing/transactions/4.csv")
     ]

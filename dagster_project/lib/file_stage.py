@@ -1,6 +1,6 @@
 """A source's new rows staged in one table beside its raw table, then published at once.
 
-Each file is typed, checked, deduplicated and counted straight from its scan into the
+Each file is typed, checked and counted straight from its scan into the
 stage (`raw._loading_<source>`, the raw columns plus a few working ones), in its own
 transaction, so its scratch space is freed before the next file and the staged rows sit
 in the database file, not in memory. `publish` then moves the stage into `raw.<source>`
@@ -96,14 +96,14 @@ class SourceStage:
                     f"delete from {self.table} "
                     f"where _file_seq = {seq} and (not _keep or _reason is not null)"
                 )
-            duplicate = self._drop_duplicates(seq)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
         f = file_load
-        f.rows_filtered, f.rows_duplicate = filtered, duplicate
-        f.rows_loaded = total - filtered - quarantined - duplicate
+        # Duplicates of the natural key are taken off when the whole load is staged
+        # (`drop_superseded`): one pass over the keys for all files.
+        f.rows_filtered, f.rows_loaded = filtered, total - filtered - quarantined
         f.rows_quarantined = quarantined + len(landing.rejected)
         f.rows_read = total + len(landing.rejected)
         f.read_by = read_by
@@ -157,20 +157,6 @@ class SourceStage:
                 f"where _file_seq = {seq} and _keep and _reason is not null order by _line_number"
             )
 
-    def _drop_duplicates(self, seq: int) -> int:
-        """Drop all but the last line of each natural key of the file; how many dropped.
-        A hash aggregate over the keys finds the repeated ones (usually none), instead of
-        ranking every row."""
-        keys = ", ".join(qi(k) for k in self.source.key)
-        same_key = " and ".join(
-            f"s.{qi(k)} is not distinct from d.{qi(k)}" for k in self.source.key
-        )
-        return self.con.execute(
-            f"delete from {self.table} s using (select {keys}, max(_line_number) as _last "
-            f"from {self.table} where _file_seq = {seq} group by all having count(*) > 1) d "
-            f"where s._file_seq = {seq} and {same_key} and s._line_number < d._last"
-        ).fetchone()[0]
-
     def _loaded_at(self) -> str:
         return f"timestamp {ql(self.loaded_at)}"
 
@@ -185,14 +171,17 @@ class SourceStage:
             f"delete from {raw} r using {good} g where {same_key}"
         ).fetchone()[0]
 
-    def replace_within_load(self) -> None:
-        """A key staged by several files of this load: the latest file's row wins, and
-        each file counts the row of the earlier file it supersedes as replaced."""
+    def drop_superseded(self) -> None:
+        """Of the staged rows of one natural key, the last line of the latest file wins.
+        Each other row is a duplicate of its own file when the next row of the key is in
+        the same file, else replaced by the next file that has the key. One hash
+        aggregate over all staged keys finds the repeated ones (usually none); only
+        their rows are ordered."""
         keys = ", ".join(qi(k) for k in self.source.key)
         repeated = self.con.execute(
             f"select count(*) from (select {keys} from {self.table} "
             "group by all having count(*) > 1)"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not repeated:
             return
         same_key = " and ".join(
@@ -202,22 +191,27 @@ class SourceStage:
             f"""
             create or replace temp table _superseded as
             select * from (
-                select {keys}, _file_seq,
-                    lead(_file_seq) over (partition by {keys} order by _file_seq) as _by
+                select {keys}, _file_seq, _line_number, lead(_file_seq) over (
+                    partition by {keys} order by _file_seq, _line_number
+                ) as _by
                 from {self.table} s semi join (
                     select {keys} from {self.table} group by all having count(*) > 1
                 ) d on {same_key}
             ) where _by is not null
             """
         )
-        counts = dict(
-            self.con.execute("select _by, count(*) from _superseded group by _by").fetchall()
-        )
-        for staged in self.files:
-            staged.load.rows_replaced += counts.get(staged.seq, 0)
+        counts = self.con.execute(
+            "select _by, count(*) filter (where _by = _file_seq), "
+            "count(*) filter (where _by <> _file_seq) from _superseded group by _by"
+        ).fetchall()
+        by_seq = {staged.seq: staged.load for staged in self.files}
+        for seq, duplicate, replaced in counts:
+            by_seq[seq].rows_duplicate += duplicate
+            by_seq[seq].rows_loaded -= duplicate
+            by_seq[seq].rows_replaced += replaced
         self.con.execute(
-            f"delete from {self.table} s using _superseded d "
-            f"where s._file_seq = d._file_seq and {same_key}"
+            f"delete from {self.table} s using _superseded d where s._file_seq = d._file_seq "
+            f"and s._line_number = d._line_number and {same_key}"
         )
         self.con.execute("drop table _superseded")
 

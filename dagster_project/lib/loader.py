@@ -99,7 +99,7 @@ def load_source(
                 if history:
                     stage.replace_history(staged)
             if stage.files:
-                stage.replace_within_load()
+                stage.drop_superseded()
                 stage.publish()
             for staged in stage.files:
                 manifest.record(con, name, staged.load)

@@ -60,10 +60,11 @@ def test_typed_rows_of_one_scan(tmp_path: Path) -> None:
         window = DateWindow(date(2000, 1, 1), date(2026, 11, 1))
         sql = typed_rows_sql(SOURCES["transactions"], landing, landing.direct(), mapped, window)
         result = con.execute(
-            f"select _line_number, quantity, _reason, _raw_text, _dup_rank from ({sql}) order by 1"
+            f"select _line_number, quantity, _reason, _raw_text, _keep from ({sql}) order by 1"
         ).fetchall()
+    # Every line typed and checked; the repeated key O1 is left to the stage (file_stage).
     assert result == [
-        (2, 1, None, None, 2),
-        (3, 1, "unparsable order_ts 'yesterday'", lines[1], None),
-        (4, 2, None, None, 1),
+        (2, 1, None, None, True),
+        (3, 1, "unparsable order_ts 'yesterday'", lines[1], True),
+        (4, 2, None, None, True),
     ]

@@ -2,9 +2,10 @@
 
 For every file: read = loaded + quarantined + duplicates + filtered. Malformed rows go
 to `raw.quarantine` with file, line, raw text and reason; a load manifest keyed by file
-content makes reruns load nothing twice. Each file is typed and checked into a stage
-table in its own transaction (`file_stage`); the staged files then move into `raw` in one
-transaction per source, so a crash leaves the raw tables as they were.
+content makes reruns load nothing twice. Each file is typed and checked into the source's
+stage table in its own transaction (`file_stage`); the stage then becomes (or is inserted
+into) the raw table in one transaction per source, so a crash leaves the raw tables as
+they were.
 
 The other jobs live in their own modules: which files and what content
 (`landing_files`), reading and decoding a file (`landing_scan`, `reading`), the mapping
@@ -83,22 +84,25 @@ def load_source(
     removed = [p for p in gone if known[p][1]]  # newly gone since the last load
     prune = bool(config and config.prune_removed_files)
     source = SOURCES[name]
-    staged: list[file_stage.StagedFile] = []
+    stage = file_stage.SourceStage(con, source)
     try:
         for spec, landing, mapped, file_load in plans:
             window = _window(spec, load_date)
-            stage = file_stage.stage_file(
-                con, source, landing, mapped, window, file_load, split=split_every_file
-            )
-            staged.append(stage)
+            stage.stage_file(landing, mapped, window, file_load, split=split_every_file)
         con.execute("begin transaction")
         try:
             accepted_values.write(con, name, config)
-            for stage in staged:
-                if stage.load.status == "reloaded":
-                    manifest.forget_file(con, name, stage.load.path)
-                file_stage.apply(con, source, stage)
-                manifest.record(con, name, stage.load)
+            history = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+            for staged in stage.files:
+                if staged.load.status == "reloaded":
+                    manifest.forget_file(con, name, staged.load.path)
+                if history:
+                    stage.replace_history(staged)
+            if stage.files:
+                stage.drop_superseded()
+                stage.publish()
+            for staged in stage.files:
+                manifest.record(con, name, staged.load)
             for display in gone if prune else removed:
                 if prune:
                     manifest.forget_file(con, name, display)
@@ -108,8 +112,7 @@ def load_source(
             con.execute("rollback")
             raise
     finally:
-        for stage in staged:
-            file_stage.drop(con, stage)
+        stage.drop()
         for _, landing, *_ in plans:
             landing.cleanup()
     result.removed_files = removed

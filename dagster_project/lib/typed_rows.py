@@ -4,7 +4,8 @@ query over the scan (nothing is materialised before it).
 Each row gets its canonical columns typed (`values.convert`), `_keep` (the mapping's
 filter), `_reason` (every reason to quarantine it, or null), `_raw_text` (the row as the
 file had it, only for quarantined rows: rebuilding it for every row would cost a third of
-the typing) and `_dup_rank` (1 for the last line of each natural key among the good rows).
+the typing). Duplicates of the natural key are found after, among the staged good rows
+(`file_stage`): ranking every row here would sort the whole file for the rare repeat.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ def typed_rows_sql(
     mapped: MappedColumns,
     window: DateWindow,
 ) -> str:
-    """Map, type and check every row of `scan`; rank duplicates of the natural key (the
-    last line wins)."""
+    """Map, type and check every row of `scan`."""
     spec = landing.spec
     expressions = ", ".join(
         f"({sql}) as {qi(MAPPED + name)}" for name, sql in mapped.expressions.items()
@@ -57,7 +57,6 @@ def typed_rows_sql(
         f", case when {check.condition} then {ql(check.reason)} end" for check in source.row_checks
     )
     canonical = ", ".join(qi(c.name) for c in source.columns)
-    keys = ", ".join(qi(k) for k in source.key)
     return f"""
         with lines as (
             select *, {scan.line_number} as _line_number from {scan.sql}
@@ -70,14 +69,9 @@ def typed_rows_sql(
         ), checked as (
             select * replace (nullif(concat_ws('; ', _reason{row_reasons}), '') as _reason)
             from typed
-        ), described as (
-            select _line_number, _keep, {canonical}, _reason,
-                case when _keep and _reason is not null
-                    then {landing.raw_text(RAW)} end as _raw_text
-            from checked
         )
-        select *, case when _keep and _reason is null then row_number() over (
-            partition by _keep and _reason is null, {keys} order by _line_number desc
-        ) end as _dup_rank
-        from described
+        select _line_number, _keep, {canonical}, _reason,
+            case when _keep and _reason is not null
+                then {landing.raw_text(RAW)} end as _raw_text
+        from checked
     """

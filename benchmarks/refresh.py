@@ -138,7 +138,7 @@ def bare_load_and_query(landing: str, warehouse: str) -> int:
     return loaded
 
 
-def _rfm_totals(warehouse: str, table: str) -> tuple[int, int, int]:
+def rfm_totals(warehouse: str, table: str) -> tuple[int, int, int]:
     with duckdb.connect(warehouse, read_only=True) as con:
         return con.execute(
             f"select count(*), sum(frequency), sum(recency_days) from {table}"
@@ -174,6 +174,35 @@ def hourly_refresh(root: str, scoring_date: date) -> str:
     return f"{len(built)} assets ({'narrowed' if narrowed else 'whole job'})"
 
 
+# Steps of a run by what they do, from their keys (first match).
+STEP_KINDS = {
+    "checks": lambda key: "_gx_" in key,
+    "ingestion": lambda key: key.startswith("raw__"),
+    "dbt": lambda key: key.startswith("scoring_models"),
+    "fitted models": lambda key: key.startswith("predictions__"),
+    "publication": lambda key: key.startswith("published__"),
+}
+
+
+def last_run_steps(root: str) -> str:
+    """Where the data directory's latest run spent its time, by kind of step (the rest of
+    a measured time is process start, imports and preparing the dbt manifest)."""
+    import dagster as dg
+
+    from dagster_project import settings
+
+    home = settings.prepare_dagster_home(settings.data_dir(root))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        record = instance.get_run_records(limit=1)[0]
+        steps = instance.get_run_step_stats(record.dagster_run.run_id)
+    seconds = dict.fromkeys([*STEP_KINDS, "other"], 0.0)
+    for step in steps:
+        kind = next((k for k, match in STEP_KINDS.items() if match(step.step_key)), "other")
+        seconds[kind] += (step.end_time or 0) - (step.start_time or 0)
+    parts = ", ".join(f"{kind} {s:.1f} s" for kind, s in seconds.items() if s)
+    return f"run {record.end_time - record.start_time:.1f} s: {parts}"
+
+
 def _add(work_dir: Path, name: str) -> int:
     """Move a file set aside into the landing folder; return its lines."""
     target = work_dir / "data" / "landing" / name
@@ -202,8 +231,9 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
     bare = measure(
         "bare read_csv + hand-written RFM", lines, bare_load_and_query, str(landing), bare_db
     )
-    ours_rfm = _rfm_totals(str(root / "warehouse.duckdb"), "marts.customer_rfm")
-    hand_rfm = _rfm_totals(bare_db, "main.bench_hand_rfm")
+    print(f"    of which {last_run_steps(str(root))}", flush=True)
+    ours_rfm = rfm_totals(str(root / "warehouse.duckdb"), "marts.customer_rfm")
+    hand_rfm = rfm_totals(bare_db, "main.bench_hand_rfm")
     print(f"  R/F/M customers, frequencies, recencies: ours {ours_rfm}, hand-written {hand_rfm}")
     if ours_rfm != hand_rfm:
         raise SystemExit("refresh: the project's R/F/M differ from the hand-written query's")
@@ -212,11 +242,12 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
 
     added = timed("add 1 % new order lines", _add, work_dir, "transactions/transactions_new.csv")
     daily = measure(f"daily refresh (+{added:,} lines)", added, cli_run, str(root), NEXT_DATE)
+    print(f"    of which {last_run_steps(str(root))}", flush=True)
     added = timed("add 1 % new events", _add, work_dir, "interactions/interactions_new.csv")
     hourly = measure(
         f"hourly refresh (+{added:,} events)", added, hourly_refresh, str(root), NEXT_DATE
     )
-    print(f"    of which {hourly.result}", flush=True)
+    print(f"    of which {last_run_steps(str(root))}; {hourly.result}", flush=True)
     share = Target(time_ratio=0.05, memory_ratio=None)
     refreshes = [
         Comparison("daily, +1 % lines", daily, full, "vs the full refresh", share),

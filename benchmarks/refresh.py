@@ -227,11 +227,11 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
     megabytes = sum(p.stat().st_size for p in landing.rglob("*.csv")) / 1e6
     print(f"  {files} files, {megabytes:,.0f} MB of CSV", flush=True)
     full = measure("full refresh: CLI run", lines, cli_run, str(root), FULL_DATE)
+    print(f"    of which {last_run_steps(str(root))}", flush=True)
     bare_db = str(work_dir / "bare.duckdb")
     bare = measure(
         "bare read_csv + hand-written RFM", lines, bare_load_and_query, str(landing), bare_db
     )
-    print(f"    of which {last_run_steps(str(root))}", flush=True)
     ours_rfm = rfm_totals(str(root / "warehouse.duckdb"), "marts.customer_rfm")
     hand_rfm = rfm_totals(bare_db, "main.bench_hand_rfm")
     print(f"  R/F/M customers, frequencies, recencies: ours {ours_rfm}, hand-written {hand_rfm}")

@@ -6,8 +6,10 @@ events, each against the full refresh's time.
 Data: the scoring benchmark's generator (customers, order lines, events, CRM notes,
 campaigns and contacts in proportion; no invoices) at SHARE of its size (times `--scale`),
 written as CSV files in the landing layout of the demo mapping (`landing/<source>/`, one
-file per month for order lines and events, canonical column names), in a data directory
-of the benchmark's own. Measured, each in a fresh process (peak memory: the whole process
+file per month for order lines and events, canonical column names, facts dated before
+2026-11-01), in a data directory of the benchmark's own (the 1 % files are dated up to
+2026-11-02: the loader refuses facts dated after its own day, so run it after that).
+Measured, each in a fresh process (peak memory: the whole process
 tree, the CLI and the dbt it starts):
 
 * full refresh (ours): `python -m dagster_project run --scoring-date 2026-11-01` on the

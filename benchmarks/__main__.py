@@ -1,6 +1,6 @@
 """`python -m benchmarks [--scale S] [--only NAME] [--work-dir DIR] [--keep]`.
 
-NAME: ingestion, scoring, incremental, prediction or runs.
+NAME: ingestion, scoring, incremental, refresh, prediction or runs.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ from pathlib import Path
 
 from dagster_project.settings import PROJECT_ROOT
 
-from . import incremental, ingestion, prediction, runs, scoring
+from . import incremental, ingestion, prediction, refresh, runs, scoring
 from ._measure import Comparison, rate, size
+from ._targets import print_table, summary_rows
 
 BENCHMARKS = {
     "ingestion": ingestion.run,
     "scoring": scoring.run,
     "incremental": incremental.run,
+    "refresh": refresh.run,
     "prediction": prediction.run,
     "runs": runs.run,
 }
@@ -80,6 +82,8 @@ def main() -> None:
         if not arguments.keep:
             shutil.rmtree(work_dir, ignore_errors=True)
     _summary(comparisons)
+    print(f"\n== Targets (scale {arguments.scale:g}; ratio = ours / baseline, same run)")
+    print_table(summary_rows(comparisons))
     print(f"(timings are only comparable on an otherwise idle machine: {_load()})")
 
 

@@ -1,23 +1,30 @@
 """Timing and peak memory of one step, run alone in a fresh process.
 
 Each measured step runs in a new `spawn`ed process, so its peak resident memory is its own,
-not the parent's nor an earlier step's. The peak is the larger of the process's own high
+not the parent's nor an earlier step's. The peak is the largest of the process's own high
 water mark (`VmHWM`: `ru_maxrss` would not do, Linux carries it over from the parent
-through fork and exec) and the `ru_maxrss` of the processes it ran (e.g. `dbt`).
+through fork and exec), the `ru_maxrss` of the processes it ran (e.g. `dbt`), and the
+resident memory of the whole process tree (it and every descendant at once: a CLI run and
+the dbt it starts), sampled every quarter second.
 Wall time covers the step's function only, not the process start or its imports.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from ._targets import Target
 
 
 def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -45,14 +52,50 @@ class Measurement:
         )
 
 
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants now (0 for a process just gone)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * resource.getpagesize()
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += map(int, children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class _TreeSampler(threading.Thread):
+    """The largest resident memory of this process's tree, sampled until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self._done = 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.25):
+            self.peak = max(self.peak, _tree_rss(os.getpid()))
+
+    def stop(self) -> int:
+        self._done.set()
+        self.join()
+        return self.peak
+
+
 def _timed(fn: Callable[..., Any], args: tuple) -> tuple[Any, float, int]:
+    sampler = _TreeSampler()
+    sampler.start()
     start = time.perf_counter()
     result = fn(*args)
     seconds = time.perf_counter() - start
+    tree = sampler.stop()
     with open("/proc/self/status") as status:
         own_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-    return result, seconds, max(own_kib, children_kib) * 1024
+    return result, seconds, max(own_kib * 1024, children_kib * 1024, tree)
 
 
 def measure(label: str, rows: int, fn: Callable[..., Any], *args: Any) -> Measurement:
@@ -70,12 +113,14 @@ def measure(label: str, rows: int, fn: Callable[..., Any], *args: Any) -> Measur
 
 @dataclass
 class Comparison:
-    """One line of the final summary: ours against the baseline of the same run."""
+    """One line of the final summary: ours against the baseline of the same run; with a
+    target, its lines in the final table of targets."""
 
     benchmark: str
     ours: Measurement
     baseline: Measurement
     note: str = ""
+    target: Target | None = None
 
     @property
     def ratio(self) -> float:

@@ -26,6 +26,8 @@ import duckdb
 if TYPE_CHECKING:
     from ._targets import Target
 
+GiB = 1024**3
+
 
 def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """No progress bar on long queries: it would fill the benchmark's output."""

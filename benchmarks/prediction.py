@@ -14,10 +14,11 @@ Measured, each in a fresh process:
 * baseline: the BG/NBD log-likelihood written out in numpy and maximised with
   scipy.optimize (L-BFGS-B on the log-parameters), about 30 lines.
 
-Correctness: both fits must reach the same maximum of the log-likelihood (per customer,
-within 1e-5). The generated order dates have no dropout, so BG/NBD's a and b sit on a
-flat ridge where two optimisers stop at different (a, b) with the same likelihood:
-parameter recovery is checked by the tests, on data simulated from known parameters.
+Correctness: our fit must reach a log-likelihood at least as high as the baseline's (less
+1e-5 per customer). The generated orders carry little dropout, so BG/NBD's a and b run off
+along a ridge (their ratio, the dropout probability, settles while both grow) where two
+optimisers stop at different (a, b) with nearly the same likelihood: parameter recovery is
+checked by the tests, on data simulated from known parameters.
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ import pandas as pd
 from dagster_project.lib.warehouse import quote_literal
 
 from . import scoring
-from ._measure import Comparison, measure, print_ratio, quiet, scaled, timed
+from ._measure import Comparison, GiB, measure, print_ratio, quiet, scaled, timed
+from ._targets import Target
 
-# Largest difference of the two maxima of the log-likelihood, per customer (the project's
-# own convergence test accepts a mean change of 1e-5 for a 1 % move of any parameter).
-SAME_MAXIMUM = 1e-5
+# How far below the baseline's log-likelihood ours may end, per customer (the project's own
+# convergence test accepts a mean change of 1e-5 for a 1 % move of any parameter).
+TOLERANCE = 1e-5
 
 
 def prepare(work_dir: Path, scale: float) -> tuple[Path, int]:
@@ -106,8 +108,10 @@ def scipy_fit(path: str) -> tuple[dict, float]:
         )
         return -float(np.sum(common + np.logaddexp(stay, leave)))
 
+    # Bounded log-parameters (e^-10 to e^15): on a ridge that runs to infinity an unbounded
+    # line search overflows to NaN; at e^15 the likelihood is that of the limit.
     start = np.log([1.0, 1.0, 1.0, 1.0])
-    result = minimize(negative_log_likelihood, start, method="L-BFGS-B")
+    result = minimize(negative_log_likelihood, start, method="L-BFGS-B", bounds=[(-10, 15)] * 4)
     parameters = dict(zip(("r", "alpha", "a", "b"), np.exp(result.x).tolist(), strict=True))
     return parameters, -float(result.fun)
 
@@ -119,21 +123,26 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
     print(f"  {customers:,} customers with a counted order", flush=True)
     ours = measure("fit BG/NBD (pymc-marketing)", customers, ours_fit, str(path))
     baseline = measure("fit BG/NBD (scipy baseline)", customers, scipy_fit, str(path))
-    comparison = Comparison("prediction (BG/NBD fit)", ours, baseline)
+    # The issue's targets: the fit within 2x the scipy baseline's time, at most 4 GiB.
+    target = Target(time_ratio=2, memory_ratio=None, peak_bytes=4 * GiB)
+    comparison = Comparison("prediction (BG/NBD fit)", ours, baseline, target=target)
     print_ratio(comparison)
     (ours_parameters, ours_maximum) = ours.result
     (scipy_parameters, scipy_maximum) = baseline.result
     for name, value in ours_parameters.items():
         print(f"    {name:<6} ours {value:.4f}  scipy {scipy_parameters[name]:.4f}", flush=True)
-    gap = abs(ours_maximum - scipy_maximum) / customers
+    ahead = (ours_maximum - scipy_maximum) / customers
     print(
         f"    log-likelihood ours {ours_maximum:.2f}  scipy {scipy_maximum:.2f}"
-        f"  ({gap:.1e} per customer)",
+        f"  (ours {ahead:+.1e} per customer)",
         flush=True,
     )
-    if gap > SAME_MAXIMUM:
-        raise SystemExit("prediction: pymc-marketing and scipy reach different maxima")
+    if not np.isfinite(ahead) or ahead < -TOLERANCE:
+        raise SystemExit("prediction: pymc-marketing stopped below the scipy baseline's maximum")
     whole = measure("fit both models + score everyone", customers, ours_fit_and_score, str(path))
     fit_seconds, score_seconds = whole.result
     print(f"    of which fit {fit_seconds:.1f} s, scoring {score_seconds:.1f} s", flush=True)
-    return [comparison]
+    # Fitting and scoring everyone at most 4 GiB too (its time is shown, not compared).
+    scoring_target = Target(time_ratio=None, memory_ratio=None, peak_bytes=4 * GiB)
+    scored = Comparison("prediction (fit + score)", whole, baseline, target=scoring_target)
+    return [comparison, scored]

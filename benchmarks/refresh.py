@@ -42,7 +42,7 @@ from dagster_project.lib.canonical import SOURCES
 from dagster_project.lib.warehouse import quote_literal
 
 from . import scoring
-from ._measure import Comparison, measure, print_ratio, quiet, scaled, timed
+from ._measure import Comparison, GiB, measure, print_ratio, quiet, scaled, timed
 from ._targets import Target
 from .runs import cli_run, project_environment
 
@@ -51,7 +51,6 @@ from .runs import cli_run, project_environment
 SHARE = 0.1
 FULL_DATE = date(2026, 11, 1)
 NEXT_DATE = date(2026, 11, 2)
-GiB = 1024**3
 # What the 1 % files change: new keys, dated the day before the next scoring date (order
 # lines) or that morning (events, as an hour of the web site's activity).
 NEW_LINES = {

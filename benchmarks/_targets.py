@@ -1,4 +1,4 @@
-"""The issue's targets as a table: what, time, peak memory, baseline, ratio, target,
+"""The performance targets as a table: what, time, peak memory, baseline, ratio, target,
 pass/fail, one line per limit measured in the same run.
 
 A benchmark states its target on the `Comparison` it returns; `python -m benchmarks` prints

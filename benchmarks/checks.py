@@ -6,7 +6,7 @@ rows in a temporary DuckDB table, GX on batches of at most `SCORING_GX_BATCH_ROW
 hash of each uniqueness key decides the batch). Suites whose tables the scoring benchmark
 does not build (those reading the fitted predictions, e.g. customer_scores) are skipped and
 named. Target: all checks together at most 15 % of the `dbt build`'s time (stricter than
-the issue's 15 % of a full refresh, which also loads and publishes) and a peak memory no
+the target of 15 % of a full refresh, which also loads and publishes) and a peak memory no
 higher than the build's, so the checks never set a refresh's peak.
 
 At `--scale` 0.1 or less the suites also run the way the checks ran before batching, for

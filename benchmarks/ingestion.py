@@ -15,7 +15,7 @@ Measured, each in a fresh process into a fresh DuckDB file:
 Each side runs in its own fresh process; its peak memory is that process's peak resident
 set (see `_measure.py`). The baseline is the floor any loader built on DuckDB can reach on
 this machine (same files, same engine, same threads, same disk), so the ratios are the
-price of the checks and the lineage. The issue's targets: within 1.5x of the baseline's
+price of the checks and the lineage. The targets: within 1.5x of the baseline's
 time and 1.5x of its peak memory, printed as a table with pass/fail. Correctness: both
 tables must hold every generated row, and the same total amount.
 """

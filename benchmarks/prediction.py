@@ -123,7 +123,7 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
     print(f"  {customers:,} customers with a counted order", flush=True)
     ours = measure("fit BG/NBD (pymc-marketing)", customers, ours_fit, str(path))
     baseline = measure("fit BG/NBD (scipy baseline)", customers, scipy_fit, str(path))
-    # The targets: the fit within 2x the scipy baseline's time, at most 4 GiB.
+    # The targets: the fit within 2x the scipy baseline's time, at most 4 GiB.
     target = Target(time_ratio=2, memory_ratio=None, peak_bytes=4 * GiB)
     comparison = Comparison("prediction (BG/NBD fit)", ours, baseline, target=target)
     print_ratio(comparison)

@@ -23,7 +23,7 @@ tree, the CLI and the dbt it starts):
   `hourly_behaviour_refresh` narrowed as its schedule narrows it (only what depends on
   interactions when every other table holds the date).
 
-Targets (the issue's): full refresh <= 2x the baseline's time and at most 4 GiB; each
+Targets: full refresh <= 2x the baseline's time and at most 4 GiB; each
 refresh after a 1 % change <= 5 % of the full refresh's time. Correctness: the project's
 marts.customer_rfm has the customers, frequencies and recencies of the hand-written query.
 """

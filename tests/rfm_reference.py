@@ -1,4 +1,4 @@
-"""R, F and M recomputed in plain pandas from the landing CSV files, as the issue defines them.
+"""R, F and M recomputed in plain pandas from the landing CSV files, as the README defines them.
 
 An independent second implementation: if dbt and this disagree for any customer, one of
 them is wrong. It assumes clean demo data (no quarantined rows) in canonical columns.

@@ -1,4 +1,4 @@
-"""Scores as the issue defines them, point in time, with history and migrations."""
+"""Scores as the README defines them, point in time, with history and migrations."""
 
 from __future__ import annotations
 

@@ -31,9 +31,7 @@ from conftest import (
 )
 
 from dagster_project import settings
-from dagster_project.defs.prediction import FIT_CHECKS
-from dagster_project.defs.publication import published_segments
-from dagster_project.defs.quality import GATING_CHECKS
+from dagster_project.defs.publication import PUBLICATION_CHECKS, published_segments
 from dagster_project.defs.resources import ScoringSettings, build_resources
 from dagster_project.demo import COLUMNS
 from dagster_project.lib.expectations import load_suites
@@ -179,7 +177,7 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
     assert v2["current_tables_kept"] is False
     assert v2["checks_warned"] == ""
     assert set(v2["checks_passed"].split(", ")) == {
-        f"{key.asset_key.to_user_string()}:{key.name}" for key in GATING_CHECKS
+        f"{key.asset_key.to_user_string()}:{key.name}" for key in PUBLICATION_CHECKS
     }
     for table in PUBLISHED_TABLES:
         assert v2[f"{table}_rows"] == published_count(layout, table), table
@@ -230,7 +228,7 @@ def test_publishing_alone_is_refused_because_the_checks_did_not_run(demo_run: Pi
     text = failure_text(result)
     assert text.startswith("published__segments: Not published"), text
     assert "checks did not run" in text
-    for key in [*GATING_CHECKS, *(spec.key for spec in FIT_CHECKS)]:
+    for key in PUBLICATION_CHECKS:
         assert f"{key.asset_key.to_user_string()}:{key.name}" in text
     assert "predictions/customer_value:fit_converged" in text
     assert materialized(result) == set()

@@ -17,6 +17,9 @@ from .prediction import FIT_CHECKS
 from .quality import GATING_CHECKS, GUARDED_ASSETS
 from .resources import Warehouse
 
+# What publication waits for: the Great Expectations suites and the predictions' fit.
+PUBLICATION_CHECKS = [*GATING_CHECKS, *(spec.key for spec in FIT_CHECKS)]
+
 
 def _evaluations_in_run(instance: dg.DagsterInstance, run_id: str) -> dict:
     """The asset check evaluations a run recorded, by check key (the last one wins)."""
@@ -47,7 +50,7 @@ def _check_statuses(context: dg.AssetExecutionContext) -> dict[str, list[str]]:
         return runs[run_id]
 
     outcome: dict[str, list[str]] = {"passed": [], "warned": [], "failed": [], "missing": []}
-    for key in [*GATING_CHECKS, *(spec.key for spec in FIT_CHECKS)]:
+    for key in PUBLICATION_CHECKS:
         evaluation = evaluations(context.run.run_id).get(key)
         if evaluation is None:
             same_date = instance.fetch_materializations(

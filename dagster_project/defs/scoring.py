@@ -118,7 +118,9 @@ def scoring_models(
     """`dbt build` as of the partition's date: models, seeds and their tests, in order;
     incremental staging models add only the load batch unless `full_refresh` is set."""
     # The warehouse file reaches profiles.yml as a var; the target is the resource's. Tests
-    # run with indirect selection `buildable` (dbt_project.yml's flags: why, there).
+    # run with indirect selection `buildable` (dbt_project.yml's flags: why, there). Unit
+    # tests check the models' SQL on fixed rows, not the day's data: `make test` runs them
+    # (tests/test_dbt_unit_tests.py), every run of the pipeline would only pay for them again.
     dbt_vars = warehouse.settings.dbt_vars()
     spark = warehouse.settings.dbt_target == "spark"
     if spark:  # the sources reach Spark as Parquet (README, "On Spark")
@@ -132,6 +134,8 @@ def scoring_models(
         invocation = dbt.cli(
             [
                 "build",
+                "--exclude-resource-type",
+                "unit_test",
                 "--vars",
                 json.dumps(dbt_vars),
                 *(["--full-refresh"] if config.full_refresh else []),

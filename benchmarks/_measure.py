@@ -37,6 +37,8 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 @dataclass
 class Measurement:
+    """A step's time and peak memory (0: a part of a measured step, with no peak of its own)."""
+
     label: str
     seconds: float
     peak_bytes: int
@@ -152,6 +154,8 @@ def rate(rows_per_second: float) -> str:
 
 
 def size(n_bytes: float) -> str:
+    if not n_bytes:
+        return "-"
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n_bytes < 1024 or unit == "GiB":
             return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"

@@ -1,14 +1,18 @@
 """The full-refresh benchmark's own code on a minuscule size: the landing files it writes
 are what the project's loader reads (every row loaded, none quarantined), its bare
-baseline loads the same rows, and the table of targets says pass and FAIL where it must.
-The pipeline run itself is the CLI's, tested elsewhere; timings are never asserted."""
+baseline loads the same rows, the checks of a run are counted from what it recorded, and
+the table of targets says pass and FAIL where it must. The pipeline run itself is the
+CLI's, tested elsewhere; timings are never asserted."""
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import duckdb
+import pytest
+from test_cli import run_cli
 
 from benchmarks import refresh
 from benchmarks._measure import Comparison, Measurement
@@ -76,6 +80,7 @@ def test_one_table_of_targets_from_every_comparison_that_has_one() -> None:
         Comparison("no target", _measured(1, 1), _measured(1, 1)),
         Comparison("ingestion", _measured(3, 1), _measured(2, 1), target=Target()),
         Comparison("hourly", _measured(4, 1), full, target=Target(0.05, None)),
+        Comparison("checks", Measurement("part", 20, 0, 1), full, target=Target(0.15, None)),
     ]
     rows = summary_rows(comparisons)
     assert [(r[0], r[4], r[5], r[6]) for r in rows] == [
@@ -84,4 +89,21 @@ def test_one_table_of_targets_from_every_comparison_that_has_one() -> None:
         ("ingestion: time", "1.50x", "<= 1.5x", "pass"),
         ("ingestion: peak memory", "1.00x", "<= 1.5x", "pass"),
         ("hourly: time", "0.04x", "<= 0.05x", "pass"),
+        ("checks: time", "0.20x", "<= 0.15x", "FAIL"),
     ]
+    assert rows[-1][2] == "-"  # a part of a run has no peak memory of its own
+
+
+def test_the_checks_of_a_run_are_its_gx_steps_and_its_dbt_tests(tmp_path: Path) -> None:
+    """What the benchmark counts as the checks of a run, read from the run a data
+    directory's Dagster instance recorded (the CLI's, on 100 demo customers)."""
+    done = run_cli(tmp_path, "--scoring-date", "2026-11-01", "--demo-customers", "100")
+    assert done.returncode == 0, done.stderr
+    text, check_seconds = refresh.last_run_steps(str(tmp_path))
+    seconds = {
+        name: float(value)
+        for name, value in re.findall(r"(run|checks|dbt|dbt tests) ([0-9.]+) s", text)
+    }
+    assert seconds["checks"] > 0 and seconds["dbt tests"] > 0, text
+    assert check_seconds == pytest.approx(seconds["checks"] + seconds["dbt tests"], abs=0.1)
+    assert seconds["dbt tests"] < seconds["dbt"] and check_seconds < seconds["run"], text

@@ -6,6 +6,7 @@ DuckDB files: no mocks.
 
 from __future__ import annotations
 
+import contextvars
 import http.server
 import json
 import os
@@ -79,11 +80,18 @@ def test_schedules_request_the_paris_day_of_their_tick_as_partition() -> None:
 
     just_after_midnight = datetime(2026, 11, 2, 0, 15, tzinfo=PARIS)
     with dg.instance_for_test() as instance:
-        request = hourly_behaviour_schedule(hourly_tick(just_after_midnight, instance))
+        request = evaluate_hourly(just_after_midnight, instance)
     assert request.partition_key == "2026-11-02"
     assert request.run_key is None  # every hour runs, not only the first one of the day
     # Nothing is built as of that date yet: the run rebuilds every score.
     assert request.asset_selection is None
+
+
+def evaluate_hourly(when: datetime, instance: dg.DagsterInstance):
+    """The hourly schedule's tick at `when`, evaluated in a context of its own, as the daemon
+    evaluates each tick: the instance Dagster opens (from the context's reference) to give
+    the schedule its resources stays in that context instead of outliving this test."""
+    return contextvars.copy_context().run(hourly_behaviour_schedule, hourly_tick(when, instance))
 
 
 def hourly_tick(when: datetime, instance: dg.DagsterInstance):
@@ -93,6 +101,7 @@ def hourly_tick(when: datetime, instance: dg.DagsterInstance):
         instance=instance,
         scheduled_execution_time=when,
         repository_def=definitions().get_repository_def(),
+        resources={"scoring_settings": ScoringSettings.from_environment()},
     )
 
 
@@ -288,7 +297,7 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
 
     # Tables hold 2024-06-01: the schedule asks for the whole job, every score rebuilt.
     tick = datetime(SCORING_DATE.year, SCORING_DATE.month, SCORING_DATE.day, 10, 15, tzinfo=PARIS)
-    request = hourly_behaviour_schedule(hourly_tick(tick, daily.instance))
+    request = evaluate_hourly(tick, daily.instance)
     assert request.partition_key == SCORING_DATE.isoformat() and request.asset_selection is None
     hourly = run_daily(SCORING_DATE, daily.instance, job="hourly_behaviour_refresh")
 
@@ -311,20 +320,26 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
         )
     assert dates == [(SCORING_DATE,)]
 
-    # Every table now holds today: the next hour rebuilds only what depends on interactions
-    # (no model is refitted), and a late event, dated yesterday, reaches the scores.
-    narrow_request = hourly_behaviour_schedule(hourly_tick(tick, daily.instance))
-    narrow = {key.to_user_string() for key in narrow_request.asset_selection}
-    assert {"raw/interactions", "marts/customer_scores", "published/segments"} <= narrow
-    assert not {key for key in narrow if key.startswith(("predictions/", "features/"))}
-    assert not {"marts/customer_rfm", "raw/transactions", "staging/stg_transactions"} & narrow
-    assert {c.name for c in narrow_request.asset_check_keys} >= {"gx_customer_scores"}
+    # Every table now holds today and no interactions file changed since: the next hour
+    # has nothing to do.
+    idle = evaluate_hourly(tick, daily.instance)
+    assert isinstance(idle, dg.SkipReason), idle
+    assert "No new or changed interactions file" in idle.skip_message
+
+    # A late event, dated yesterday, lands: the next hour rebuilds only what depends on
+    # interactions (no model is refitted), and the event reaches the scores.
     customer = min(c for c, score in before.items() if not score and c.startswith("C"))
     late = daily.layout.landing / "interactions" / "interactions_late.csv"
     late.write_text(
         "event_id,customer_ref,event_ts,event_type,channel,url,campaign_id\n"
         f"E-LATE-1,{customer},2026-10-31 09:00:00,form_submit,web,/contact,\n"
     )
+    narrow_request = evaluate_hourly(tick, daily.instance)
+    narrow = {key.to_user_string() for key in narrow_request.asset_selection}
+    assert {"raw/interactions", "marts/customer_scores", "published/segments"} <= narrow
+    assert not {key for key in narrow if key.startswith(("predictions/", "features/"))}
+    assert not {"marts/customer_rfm", "raw/transactions", "staging/stg_transactions"} & narrow
+    assert {c.name for c in narrow_request.asset_check_keys} >= {"gx_customer_scores"}
     job = code_location().resolve_job_def("hourly_behaviour_refresh")
     second = job.execute_in_process(
         partition_key=SCORING_DATE.isoformat(),
@@ -351,6 +366,20 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     assert {c: s for c, s in after.items() if c != customer} == pytest.approx(
         {c: s for c, s in before.items() if c != customer}, rel=1e-12, abs=1e-12
     )
+    assert isinstance(evaluate_hourly(tick, daily.instance), dg.SkipReason)
+
+    # Interactions loaded again (a file rewritten) by a run that stopped there, as one whose
+    # dbt step failed would: what depends on them is older than the load, the hour runs.
+    late.write_text(late.read_text() + "E-LATE-2,,2026-10-31 10:00:00,page_view,web,/,\n")
+    stopped = job.execute_in_process(
+        partition_key=SCORING_DATE.isoformat(),
+        instance=daily.instance,
+        asset_selection=[dg.AssetKey(["raw", "interactions"])],
+    )
+    assert materialized(stopped) - {"raw/load_manifest", "raw/quarantine"} == {"raw/interactions"}
+    again = evaluate_hourly(tick, daily.instance)
+    assert isinstance(again, dg.RunRequest), again
+    assert again.asset_selection == narrow_request.asset_selection
 
 
 # -- the UI: webserver + daemon, a run launched through GraphQL ---------------------------

@@ -2,15 +2,14 @@
 
 - daily_refresh (06:00 Europe/Paris): everything, as of today's scoring date.
 - hourly_behaviour_refresh: interactions reloaded, then what depends on them rebuilt (every
-  score when other tables hold another scoring date), checked, published.
+  score when other tables hold another scoring date), checked, published; its schedule
+  skips the hour when no interactions file changed since that was last done.
 - landing_files_sensor: a new or changed landing file starts daily_refresh for today.
 - run_failure_recorder: every failed run is appended to logs/run_failures.jsonl in the data
   directory, and posted to SCORING_FAILURE_WEBHOOK_URL when that variable is set.
 """
 
-import hashlib
 import json
-import os
 import urllib.request
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -18,8 +17,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from .. import settings
-from ..lib.loader import list_files
 from ..lib.sources import MappingError
+from .ingestion import LISTING_METADATA
 from .resources import ScoringSettings
 
 daily_refresh = dg.define_asset_job(
@@ -47,8 +46,9 @@ hourly_behaviour_refresh = dg.define_asset_job(
 # so an hour's new events (dated today) change none of them, and a late event dated earlier
 # reaches the propensity model at the next morning's fit; refitting would cost most of the
 # run. Tables they feed are rebuilt from the morning's fit, as of the same date.
+RAW_INTERACTIONS = dg.AssetKey(["raw", "interactions"])
 HOURLY_SCOPE = (
-    dg.AssetSelection.assets(["raw", "interactions"]).downstream()
+    dg.AssetSelection.assets(RAW_INTERACTIONS).downstream()
     | dg.AssetSelection.assets(["quality", "load_quality"]).downstream()
 ) - dg.AssetSelection.groups("prediction")
 
@@ -92,31 +92,50 @@ def daily_refresh_schedule(context: dg.ScheduleEvaluationContext):
     execution_timezone=settings.TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-def hourly_behaviour_schedule(context: dg.ScheduleEvaluationContext):
+def hourly_behaviour_schedule(
+    context: dg.ScheduleEvaluationContext, scoring_settings: ScoringSettings
+):
     """Fresh behavioural scores during the day, still as of today's scoring date: only what
-    depends on interactions, unless other tables hold another date."""
+    depends on interactions, unless other tables hold another date; nothing at all when no
+    interactions file changed since that was last done."""
     scoring_date = context.scheduled_execution_time.date().isoformat()
     narrowed = hourly_selection(context.instance, context.repository_def.asset_graph, scoring_date)
     if narrowed is None:
         return dg.RunRequest(partition_key=scoring_date)
     assets, checks = narrowed
+    try:
+        listing = scoring_settings.landing_listing("interactions")
+    except MappingError as exc:
+        return dg.SkipReason(f"Source mapping error: {exc}")
+    if rebuilt_since_last_load(context.instance, assets, scoring_date, listing):
+        return dg.SkipReason(
+            "No new or changed interactions file since raw/interactions was last loaded, "
+            f"and everything that depends on it was rebuilt as of {scoring_date} since."
+        )
     return dg.RunRequest(
         partition_key=scoring_date, asset_selection=assets, asset_check_keys=checks
     )
 
 
-def landing_fingerprint(scoring: ScoringSettings) -> str | None:
-    """Names, sizes and modification times of every file the source mapping declares
-    (None when there is no file at all)."""
-    root = scoring.layout.root
-    digest = hashlib.sha256()
-    files = 0
-    for config in scoring.mapping().values():
-        for _spec, path in list_files(config, root):
-            stat = os.stat(path)
-            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-            files += 1
-    return digest.hexdigest() if files else None
+def rebuilt_since_last_load(
+    instance: dg.DagsterInstance, scope: list[dg.AssetKey], scoring_date: str, listing: str | None
+) -> bool:
+    """raw/interactions was last loaded from the files listed now (`listing`), and every
+    other asset of the hourly `scope` was materialised after that load, as of `scoring_date`:
+    an hourly run would change nothing."""
+    latest = instance.get_latest_materialization_events([RAW_INTERACTIONS, *scope])
+    load = latest.get(RAW_INTERACTIONS)
+    if load is None:
+        return False
+    loaded_from = load.asset_materialization.metadata.get(LISTING_METADATA)
+    if loaded_from is None or loaded_from.value != (listing or "none"):
+        return False
+    return all(
+        event is not None
+        and event.timestamp >= load.timestamp
+        and event.dagster_event.partition in (None, scoring_date)
+        for event in (latest.get(key) for key in scope if key != RAW_INTERACTIONS)
+    )
 
 
 @dg.sensor(
@@ -127,7 +146,7 @@ def landing_fingerprint(scoring: ScoringSettings) -> str | None:
 def landing_files_sensor(context: dg.SensorEvaluationContext, scoring_settings: ScoringSettings):
     """Starts daily_refresh for today when landing files appear or change."""
     try:
-        fingerprint = landing_fingerprint(scoring_settings)
+        fingerprint = scoring_settings.landing_listing()
     except MappingError as exc:
         return dg.SkipReason(f"Source mapping error: {exc}")
     if fingerprint is None:

@@ -13,6 +13,9 @@ from ..lib.personal_data import salt
 from ..lib.sources import MappingError
 from .resources import Warehouse
 
+# Metadata of each load: the listing of the source's files it loaded from.
+LISTING_METADATA = "landing_listing"
+
 # The score each optional source feeds: null for every customer while the source is absent.
 SCORE_NEEDING = {
     "interactions": "behavioural_score",
@@ -73,6 +76,9 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext, warehouse: Warehouse):
         try:
             mapping = warehouse.settings.mapping()
+            # The files as listed before loading: the hourly schedule compares it with what
+            # is there now to tell whether a new load would change anything.
+            listing = warehouse.settings.landing_listing(name)
             with warehouse.connect() as con:
                 result = load_source(con, mapping.get(name), warehouse.layout.root, name)
                 # People erased with `forget` stay out even if an old file brings them back.
@@ -96,7 +102,11 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
         unbalanced = [f.path for f in result.files if not f.balanced]
         if unbalanced:  # a bug, never a data problem: fail loudly
             raise dg.Failure(description=f"Row counts do not add up for {', '.join(unbalanced)}")
-        metadata = {**_metadata(result), "rows_erased": dg.MetadataValue.int(erased)}
+        metadata = {
+            **_metadata(result),
+            "rows_erased": dg.MetadataValue.int(erased),
+            LISTING_METADATA: dg.MetadataValue.text(listing or "none"),
+        }
         yield dg.MaterializeResult(metadata=metadata)
 
     return _load

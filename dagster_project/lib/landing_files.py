@@ -1,11 +1,13 @@
 """Which landing files a source has, how each is named in the warehouse, and what its
-content is (a hash, and its line count from the same read)."""
+content is (a hash, and its line count from the same read); the listing of a set of files,
+cheap enough for a sensor or a schedule to compare every tick."""
 
 from __future__ import annotations
 
 import glob
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,21 @@ def list_files(config: SourceConfig, data_root: Path) -> list[tuple[InputSpec, s
         matches = sorted(glob.glob(pattern, recursive=True)) if "://" not in pattern else [pattern]
         files += [(spec, m) for m in matches if "://" in m or os.path.isfile(m)]
     return files
+
+
+def listing_fingerprint(paths: Iterable[str]) -> str | None:
+    """A hash of the files' names, sizes and modification times (an object-store URL by its
+    name alone): it changes when a file is added, removed, replaced or rewritten. None
+    when there is no file."""
+    digest, files = hashlib.sha256(), 0
+    for path in paths:
+        if "://" in path:
+            digest.update(f"{path}\n".encode())
+        else:
+            stat = os.stat(path)
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        files += 1
+    return digest.hexdigest() if files else None
 
 
 def display_path(path: str, data_root: Path) -> str:

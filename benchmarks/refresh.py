@@ -287,5 +287,5 @@ def run(work_dir: Path, scale: float) -> list[Comparison]:
     ]
     for refresh in refreshes:
         print_ratio(refresh)
-    checked = Comparison("checks in the full refresh", checks, full, target=share_of(0.15))
+    checked = Comparison("full refresh checks", checks, full, target=share_of(0.15))
     return [comparison, checked, *refreshes]

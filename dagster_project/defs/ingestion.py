@@ -8,6 +8,7 @@ import dagster as dg
 from .. import settings
 from ..lib.canonical import SOURCES
 from ..lib.erasure import drop_erased
+from ..lib.landing_files import sources_listing
 from ..lib.loader import SourceLoad, load_source
 from ..lib.personal_data import salt
 from ..lib.sources import MappingError
@@ -75,12 +76,12 @@ def _raw_asset(name: str) -> dg.AssetsDefinition:
     )
     def _load(context: dg.AssetExecutionContext, warehouse: Warehouse):
         try:
-            mapping = warehouse.settings.mapping()
+            config = warehouse.settings.mapping().get(name)
             # The files as listed before loading: the hourly schedule compares it with what
             # is there now to tell whether a new load would change anything.
-            listing = warehouse.settings.landing_listing(name)
+            listing = sources_listing([config] if config else [], warehouse.layout.root)
             with warehouse.connect() as con:
-                result = load_source(con, mapping.get(name), warehouse.layout.root, name)
+                result = load_source(con, config, warehouse.layout.root, name)
                 # People erased with `forget` stay out even if an old file brings them back.
                 erased = drop_erased(con, name, salt(warehouse.layout.root))
                 if erased:  # the table's row count after them

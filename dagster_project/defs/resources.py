@@ -18,7 +18,7 @@ import yaml
 from dagster_dbt import DbtCliResource
 
 from ..lib import spark_exchange, warehouse
-from ..lib.landing_files import list_files, listing_fingerprint
+from ..lib.landing_files import sources_listing
 from ..lib.personal_data import publish_personal_data
 from ..lib.sources import SourceConfig, load_mapping
 from ..settings import (
@@ -76,15 +76,12 @@ class ScoringSettings(dg.ConfigurableResource):
         return load_mapping(Path(self.sources_file))
 
     def landing_listing(self, source: str | None = None) -> str | None:
-        """`listing_fingerprint` of every file the mapping declares, or of one source's
-        (None when there is no file)."""
+        """`sources_listing` of every file the mapping declares, or of one source's (None
+        when there is no file)."""
         mapping = self.mapping()
         if source is not None:
             mapping = {source: mapping[source]} if source in mapping else {}
-        root = self.layout.root
-        return listing_fingerprint(
-            path for config in mapping.values() for _spec, path in list_files(config, root)
-        )
+        return sources_listing(mapping.values(), self.layout.root)
 
     def publishes_personal_data(self) -> bool:
         """Whether e-mail and names are published (see lib/personal_data.py)."""

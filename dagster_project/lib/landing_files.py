@@ -52,6 +52,13 @@ def listing_fingerprint(paths: Iterable[str]) -> str | None:
     return digest.hexdigest() if files else None
 
 
+def sources_listing(configs: Iterable[SourceConfig], data_root: Path) -> str | None:
+    """`listing_fingerprint` of every file the sources' inputs match."""
+    return listing_fingerprint(
+        path for config in configs for _spec, path in list_files(config, data_root)
+    )
+
+
 def display_path(path: str, data_root: Path) -> str:
     """The name a file has in the manifest, quarantine and lineage columns."""
     try:

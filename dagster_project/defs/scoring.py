@@ -4,17 +4,17 @@ One `DbtProject` and one translator; each run builds as of its partition's scori
 """
 
 import json
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
 from .. import settings
 from ..lib import spark_exchange
 from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
-from ..lib.warehouse import quote_ident
 from .dbt_project import dbt_project
 from .partitions import one_date_per_run, scoring_dates
 from .quality import GUARDED_ASSETS
@@ -143,26 +143,18 @@ def scoring_models(
             context=context,
             target_path=warehouse.layout.root / "logs" / "dbt",
         )
-    # Row counts are read once dbt has released the warehouse (one writer, no readers).
-    events = []
-    try:
-        events.extend(invocation.stream())
-    except Exception:
-        yield from events
-        raise
+    # Events are yielded as dbt reports them, so Dagster records them while dbt goes on.
+    built = []
+    for event in with_row_counts(invocation):
+        if isinstance(event, dg.Output):
+            built.append(tuple(context.asset_key_for_output(event.output_name).path))
+        yield event
     if spark:
         # The tables Spark built, copied into the warehouse: checks, fitted models and
         # publication read them there as they read DuckDB's.
         spark_exchange.import_built_tables(
-            warehouse.layout.warehouse,
-            warehouse.settings.spark_dir / "warehouse",
-            [
-                tuple(context.asset_key_for_output(e.output_name).path)
-                for e in events
-                if isinstance(e, dg.Output)
-            ],
+            warehouse.layout.warehouse, warehouse.settings.spark_dir / "warehouse", built
         )
-    yield from with_row_counts(context, events, warehouse)
 
 
 def full_refresh_run_config() -> dict:
@@ -170,31 +162,32 @@ def full_refresh_run_config() -> dict:
     return {"ops": {scoring_models.op.name: {"config": {"full_refresh": True}}}}
 
 
-def with_row_counts(context: dg.AssetExecutionContext, events: list, warehouse: Warehouse):
-    """Adds dagster/row_count to every dbt table this run materialised (views are not counted)."""
-    built = {
-        tuple(context.asset_key_for_output(e.output_name).path)
-        for e in events
-        if isinstance(e, dg.Output)
-    }
-    with warehouse.connect(read_only=True) as con:
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables()"
-            " where database_name = current_database()"
-        ).fetchall()
-        counts = {
-            (schema, table): con.execute(
-                f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"
-            ).fetchone()[0]
-            for schema, table in tables
-            if (schema, table) in built
-        }
-    for event in events:
-        if isinstance(event, dg.Output):
-            key = tuple(context.asset_key_for_output(event.output_name).path)
-            if key in counts:
-                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[key]})
-        yield event
+# The line dbt logs after building a table (dbt/macros/log_row_count.sql).
+ROW_COUNT_LINE = re.compile(r" holds (\d+) rows$")
+
+
+def with_row_counts(invocation: DbtCliInvocation):
+    """The invocation's Dagster events, each table's Output with its `dagster/row_count`:
+    the count dbt logged for the node once it had built it (views are not counted)."""
+    counts: dict[str, int] = {}
+    for message in invocation.stream_raw_events():
+        data = message.raw_event.get("data", {})
+        unique_id = data.get("node_info", {}).get("unique_id")
+        logged = ROW_COUNT_LINE.search(data.get("msg") or "")
+        if logged and message.raw_event["info"]["name"] == "JinjaLogInfo":
+            counts[unique_id] = int(logged.group(1))
+        for event in message.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=invocation.context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        ):
+            if isinstance(event, dg.Output) and unique_id in counts:
+                event = event.with_metadata(
+                    {**event.metadata, "dagster/row_count": counts.pop(unique_id)}
+                )
+            yield event
 
 
 defs = dg.Definitions(assets=[scoring_models])

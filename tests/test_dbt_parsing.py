@@ -9,6 +9,7 @@ Real runs of daily_refresh (the assets R/F/M depend on) in one data directory, t
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 
 import dagster as dg
@@ -93,3 +94,27 @@ def full_parses(log: str) -> set[str]:
         for event in map(json.loads, filter(None, log.splitlines()))
         if event["info"]["msg"].startswith("Unable to do partial parsing")
     }
+
+
+def test_the_manifest_is_parsed_again_only_when_what_dbt_reads_changed(monkeypatch) -> None:
+    """The CLI prepares the manifest before every run: unchanged project, dbt and
+    environment, no `dbt parse` (the manifest file is not written again); a changed
+    SCORING_* variable or project file, a new parse."""
+    from dagster_project.defs.dbt_project import dbt_project, prepare_manifest
+
+    def written() -> int:
+        return dbt_project.manifest_path.stat().st_mtime_ns
+
+    prepare_manifest()
+    before = written()
+    prepare_manifest()
+    assert written() == before
+    monkeypatch.setenv("SCORING_PARSE_PROBE", "1")
+    prepare_manifest()
+    assert written() > before
+    after_env = written()
+    model = dbt_project.project_dir / "models" / "marts" / "customer_rfm.sql"
+    stat = model.stat()
+    os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    prepare_manifest()
+    assert written() > after_env

@@ -540,7 +540,7 @@ def test_ui_shows_the_project_and_runs_the_daily_job(tmp_path: Path) -> None:
         gx = {name for _, name in checks if name.startswith("gx_")}
         assert gx == {f"gx_{suite.name}" for suite in load_suites(settings.EXPECTATIONS_DIR)}
         assert ("marts/customer_scores", "unique_customer_scores_customer_id") in checks
-        assert ("staging/stg_transactions", "not_null_stg_transactions_order_id") in checks
+        assert ("staging/stg_transactions", "not_null_stg_transactions") in checks
         assert {j["name"] for j in repo["jobs"]} >= {"daily_refresh", "hourly_behaviour_refresh"}
         assert {
             (s["name"], s["cronSchedule"], s["executionTimezone"], s["scheduleState"]["status"])

@@ -1,5 +1,6 @@
 """The dbt unit tests (each model's SQL on fixed input rows) run here, in `make test`, and
-not in the pipeline's runs: the SQL they check only changes with the code.
+not in the pipeline's runs: the SQL they check only changes with the code. So does the
+project's generic test `not_null_columns`, checked here on nulls put in on purpose.
 
 They run against a copy of the demo run's warehouse, which holds every relation the
 models read (dbt reads the columns of each input from there), as of the same date.
@@ -11,8 +12,9 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 from conftest import SCORING_DATE, PipelineRun
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 
 from dagster_project.defs.dbt_project import DBT_EXECUTABLE, dbt_project
 from dagster_project.lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
@@ -23,29 +25,64 @@ def unit_test_results(run_results: Path) -> dict[str, str]:
     return {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
 
 
-def test_every_dbt_unit_test_passes(demo_run: PipelineRun, tmp_path: Path) -> None:
+def warehouse_copy(demo_run: PipelineRun, tmp_path: Path) -> Path:
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(demo_run.layout.warehouse, warehouse)
+    return warehouse
+
+
+def dbt_test(warehouse: Path, select: str, target: Path) -> DbtCliInvocation:
+    """`dbt test --select <select>` on `warehouse`, as of the demo run's date."""
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     with dbt_environment(**{SCORING_DATE_VARIABLE: SCORING_DATE.isoformat()}):
-        invocation = dbt.cli(
+        return dbt.cli(
             [
                 "test",
                 "--select",
-                "test_type:unit",
+                select,
                 "--vars",
-                json.dumps({"warehouse_path": str(warehouse), "spark_dir": str(tmp_path)}),
+                json.dumps({"warehouse_path": str(warehouse), "spark_dir": str(target)}),
             ],
-            target_path=tmp_path / "target",
+            target_path=target,
             raise_on_error=False,
         ).wait()
-    results = unit_test_results(tmp_path / "target" / "run_results.json")
+
+
+def test_every_dbt_unit_test_passes(demo_run: PipelineRun, tmp_path: Path) -> None:
+    invocation = dbt_test(warehouse_copy(demo_run, tmp_path), "test_type:unit", tmp_path / "t")
+    results = unit_test_results(tmp_path / "t" / "run_results.json")
     manifest = json.loads(dbt_project.manifest_path.read_text())
     declared = set(manifest["unit_tests"])
     assert len(declared) >= 30
     assert set(results) == declared
     failed = {name: status for name, status in results.items() if status != "pass"}
     assert not failed and invocation.is_successful(), failed
+
+
+def test_not_null_columns_fails_on_each_row_with_a_null_in_a_listed_column(
+    demo_run: PipelineRun, tmp_path: Path
+) -> None:
+    """customer_rfm's required columns: passes on the demo data, then counts the rows where
+    any listed column is null (two rows, nulls in two different columns)."""
+    warehouse = warehouse_copy(demo_run, tmp_path)
+
+    def failures(target: str) -> tuple[str, int]:
+        dbt_test(warehouse, "not_null_customer_rfm", tmp_path / target)
+        results = json.loads((tmp_path / target / "run_results.json").read_text())["results"]
+        (result,) = [r for r in results if r["unique_id"].startswith("test.")]
+        return result["status"], result["failures"]
+
+    assert failures("before") == ("pass", 0)
+    with duckdb.connect(str(warehouse)) as con:
+        first, second = (
+            row[0]
+            for row in con.execute(
+                "select customer_id from marts.customer_rfm order by customer_id limit 2"
+            ).fetchall()
+        )
+        con.execute("update marts.customer_rfm set rfm_cell = null where customer_id = ?", [first])
+        con.execute("update marts.customer_rfm set m_score = null where customer_id = ?", [second])
+    assert failures("after") == ("fail", 2)
 
 
 def test_the_pipeline_runs_no_unit_test(demo_run: PipelineRun) -> None:

@@ -70,16 +70,20 @@ SAME_AS_DBT = {
 
 def dbt_key_tests() -> set[tuple[str, str, tuple[str, ...]]]:
     """(model, not_null or unique, columns) of every such dbt test: `unique` on several
-    columns is written `a || '|' || b`."""
+    columns is written `a || '|' || b`; `not_null_columns` states not_null of each column."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     found = set()
     for node in manifest["nodes"].values():
         test = node.get("test_metadata") or {}
-        if node["resource_type"] != "test" or test.get("name") not in ("not_null", "unique"):
+        if node["resource_type"] != "test" or not node.get("attached_node"):
             continue
-        parts = re.split(r"\|\|", test["kwargs"].get("column_name") or "")
-        columns = tuple(p.strip(" '|") for p in parts if p.strip(" '|"))
-        found.add((node["attached_node"].split(".")[-1], test["name"], columns))
+        model = node["attached_node"].split(".")[-1]
+        if test.get("name") == "not_null_columns":
+            found |= {(model, "not_null", (c,)) for c in test["kwargs"]["columns"]}
+        elif test.get("name") in ("not_null", "unique"):
+            parts = re.split(r"\|\|", test["kwargs"].get("column_name") or "")
+            columns = tuple(p.strip(" '|") for p in parts if p.strip(" '|"))
+            found.add((model, test["name"], columns))
     return found
 
 
@@ -89,6 +93,7 @@ def test_no_suite_repeats_a_dbt_test_of_its_model() -> None:
     time)."""
     tested = dbt_key_tests()
     assert ("stg_transactions", "unique", ("order_id", "order_line")) in tested
+    assert ("stg_transactions", "not_null", ("order_date",)) in tested
     repeated = []
     for item in expectations.load_suites(settings.EXPECTATIONS_DIR):
         for expectation in item.expectations:

@@ -100,15 +100,15 @@ def ui_style_run(root: Path, home: Path) -> tuple[float, float, int, str]:
     workspace = str(settings.PROJECT_ROOT / "workspace.yaml")
     command = [str(BIN / "dagster"), "job", "launch", "-w", workspace, "-j", "daily_refresh"]
     instance = dg.DagsterInstance.from_config(str(home))  # its storage, before the launch
+    # The launch command's output (and its run worker's: dbt's log among it) goes to a
+    # file: a pipe read only at the end fills up while the run goes on, and the worker,
+    # blocked writing to it, would never record the run's end.
+    output = root / "launch.log"
     started = time.time()
-    launcher = subprocess.Popen(
-        [*command, "--tags", tags],
-        env=env,
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with output.open("w", encoding="utf-8") as log:
+        launcher = subprocess.Popen(
+            [*command, "--tags", tags], env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT
+        )
     peak, deadline = 0, time.monotonic() + 3600
     while True:
         records = instance.get_run_records(limit=1)
@@ -116,13 +116,13 @@ def ui_style_run(root: Path, home: Path) -> tuple[float, float, int, str]:
             record = records[0]
             break
         if not records and launcher.poll() not in (None, 0):
-            raise RuntimeError(f"`dagster job launch` failed:\n{launcher.communicate()[0]}")
+            raise RuntimeError(f"`dagster job launch` failed:\n{output.read_text()[-4000:]}")
         if time.monotonic() > deadline:
             raise RuntimeError("the launched run did not finish within an hour")
         for pid in run_pids(instance, records[0]) if records else ():
             peak = max(peak, _high_water_mark(pid))
         time.sleep(0.2)
-    launcher.communicate(timeout=600)  # the launch command waits for its run worker
+    launcher.wait(timeout=600)  # the launch command waits for its run worker
     created = record.create_timestamp.timestamp()
     return record.end_time - created, created - started, peak, record.dagster_run.status.value
 

@@ -52,12 +52,12 @@ def manifest_inputs() -> str:
     version, and the environment variables the project may read (SCORING_*, DBT_*)."""
     root = settings.DBT_PROJECT_DIR
     files = sorted(
-        path
+        (path.relative_to(root), path.stat())
         for path in root.rglob("*")
         if path.is_file() and path.relative_to(root).parts[0] not in _DBT_OUTPUT_FOLDERS
     )
     lines = [f"dbt-core {importlib.metadata.version('dbt-core')}"]
-    lines += [f"{p.relative_to(root)} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in files]
+    lines += [f"{name} {stat.st_size} {stat.st_mtime_ns}" for name, stat in files]
     lines += [
         f"{name}={value}"
         for name, value in sorted(os.environ.items())

@@ -98,8 +98,8 @@ def full_parses(log: str) -> set[str]:
 
 def test_the_manifest_is_parsed_again_only_when_what_dbt_reads_changed(monkeypatch) -> None:
     """The CLI prepares the manifest before every run: unchanged project, dbt and
-    environment, no `dbt parse` (the manifest file is not written again); a changed
-    SCORING_* variable or project file, a new parse."""
+    environment, no `dbt parse` (the manifest file is not written again), nor for another
+    data directory; a changed variable the project reads or project file, a new parse."""
     from dagster_project.defs.dbt_project import dbt_project, prepare_manifest
 
     def written() -> int:
@@ -109,7 +109,10 @@ def test_the_manifest_is_parsed_again_only_when_what_dbt_reads_changed(monkeypat
     before = written()
     prepare_manifest()
     assert written() == before
-    monkeypatch.setenv("SCORING_PARSE_PROBE", "1")
+    monkeypatch.setenv("SCORING_DATA_DIR", str(dbt_project.project_dir / "another-data-dir"))
+    prepare_manifest()
+    assert written() == before
+    monkeypatch.setenv("SCORING_SPARK_SHUFFLE_PARTITIONS", "3")  # read by profiles.yml
     prepare_manifest()
     assert written() > before
     after_env = written()
@@ -118,3 +121,18 @@ def test_the_manifest_is_parsed_again_only_when_what_dbt_reads_changed(monkeypat
     os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     prepare_manifest()
     assert written() > after_env
+
+
+def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt() -> None:
+    """dagster-dbt asks `dbt --version` once per run (a start of dbt) unless told: the
+    hook it reads is still there, and the resource gives the installed dbt-core's."""
+    import importlib.metadata
+
+    from dagster_dbt import DbtCliResource
+    from packaging import version
+
+    from dagster_project.defs.dbt_project import DBT_EXECUTABLE, ScoringDbtCli, dbt_project
+
+    assert "_cli_version" in vars(DbtCliResource)
+    dbt = ScoringDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    assert dbt._cli_version == version.parse(importlib.metadata.version("dbt-core"))

@@ -3,10 +3,13 @@ dbt assets read its manifest), and the dbt executable every invocation runs."""
 
 import importlib.metadata
 import os
+import re
 import sys
+from functools import cached_property
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from .. import settings
 
@@ -15,6 +18,22 @@ from .. import settings
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 # dbt of the Spark target's own virtualenv (`make spark-venv`): dbt-spark and pyspark.
 SPARK_DBT_EXECUTABLE = settings.PROJECT_ROOT / "build" / "spark-venv" / "bin" / "dbt"
+
+
+class ScoringDbtCli(DbtCliResource):
+    """The dbt CLI resource, told this interpreter's dbt version rather than asking it.
+
+    dagster-dbt runs `dbt --version` once per run to learn which dbt it drives (dbt Core or
+    Fusion): a start of dbt, some 1.6 s of every run. This interpreter's dbt is the installed
+    dbt-core, whose version the package metadata gives; another executable (the Spark
+    virtualenv's) is still asked."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if self.dbt_executable == DBT_EXECUTABLE:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
+
 
 dbt_project = DbtProject(
     project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
@@ -36,31 +55,41 @@ def prepare_manifest() -> Path:
     if dbt_project.manifest_path.exists() and stamp.exists() and stamp.read_text() == inputs:
         return dbt_project.manifest_path
     stamp.unlink(missing_ok=True)
-    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+    ScoringDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
         ["parse", "--quiet"], target_path=dbt_project.target_path
     ).wait()
     stamp.write_text(inputs)
     return dbt_project.manifest_path
 
 
+# An environment variable read by the dbt project: env_var('SCORING_DATE', ...).
+ENV_VAR_CALL = re.compile(r"""env_var\(\s*['"](\w+)['"]""")
 # Folders of the dbt project that dbt writes, not reads.
 _DBT_OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}
 
 
 def manifest_inputs() -> str:
     """What a parse reads: every project file (path, size, modification time), dbt's
-    version, and the environment variables the project may read (SCORING_*, DBT_*)."""
+    version, and the environment variables the project reads (its `env_var('...')` calls,
+    and dbt's own DBT_*). Not the data directory: the manifest is the project's, shared
+    by every data directory, and switching between them does not make dbt parse again."""
     root = settings.DBT_PROJECT_DIR
     files = sorted(
         (path.relative_to(root), path.stat())
         for path in root.rglob("*")
         if path.is_file() and path.relative_to(root).parts[0] not in _DBT_OUTPUT_FOLDERS
     )
+    read = {
+        name
+        for relative, _ in files
+        if relative.suffix in (".sql", ".yml", ".yaml")
+        for name in ENV_VAR_CALL.findall((root / relative).read_text(encoding="utf-8"))
+    }
     lines = [f"dbt-core {importlib.metadata.version('dbt-core')}"]
     lines += [f"{name} {stat.st_size} {stat.st_mtime_ns}" for name, stat in files]
     lines += [
         f"{name}={value}"
         for name, value in sorted(os.environ.items())
-        if name.startswith(("SCORING_", "DBT_"))
+        if name in read or name.startswith("DBT_")
     ]
     return "\n".join(lines) + "\n"

@@ -15,7 +15,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import yaml
-from dagster_dbt import DbtCliResource
 
 from ..lib import spark_exchange, warehouse
 from ..lib.landing_files import sources_listing
@@ -31,7 +30,7 @@ from ..settings import (
     gx_batch_rows,
     sources_file,
 )
-from .dbt_project import DBT_EXECUTABLE, SPARK_DBT_EXECUTABLE, dbt_project
+from .dbt_project import DBT_EXECUTABLE, SPARK_DBT_EXECUTABLE, ScoringDbtCli, dbt_project
 
 
 class ScoringSettings(dg.ConfigurableResource):
@@ -132,9 +131,9 @@ class Warehouse(dg.ConfigurableResource):
             yield con
 
 
-def dbt_cli(scoring: ScoringSettings) -> DbtCliResource:
+def dbt_cli(scoring: ScoringSettings) -> ScoringDbtCli:
     """The dbt CLI on the one DbtProject, with the configured target."""
-    return DbtCliResource(
+    return ScoringDbtCli(
         project_dir=dbt_project,
         target=scoring.dbt_target,
         dbt_executable=scoring.dbt_executable(),

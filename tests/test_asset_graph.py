@@ -110,3 +110,29 @@ def test_every_dbt_test_is_a_dagster_check_and_backfills_run_one_date_each() -> 
     assert dbt_tests - check_names == set(), "dbt tests that are not Dagster asset checks"
     scores = repo.assets_defs_by_key[dg.AssetKey(["marts", "customer_scores"])]
     assert scores.backfill_policy == dg.BackfillPolicy.multi_run(1)
+
+
+def test_load_quality_runs_after_the_loads_in_the_staging_models_dbt_step() -> None:
+    """Every dbt step starts dbt (some 3 s): the load-quality model, which reads what every
+    load writes, is built with the staging models, after the loads; the hourly run,
+    narrowed to what depends on interactions, is one dbt step."""
+    from dagster_project.definitions import defs
+    from dagster_project.defs.automation import HOURLY_SCOPE
+
+    def dbt_steps(job: dg.JobDefinition) -> list[set[str]]:
+        """The assets of each step of the dbt op (each a subset of the one dbt assets def)."""
+        steps: dict[int, set[str]] = {}
+        for key in job.asset_layer.selected_asset_keys:
+            assets_def = job.asset_layer.get(key).assets_def
+            if assets_def.is_executable and assets_def.node_def.name == "scoring_models":
+                steps.setdefault(id(assets_def), set()).add(key.to_user_string())
+        return list(steps.values())
+
+    daily = dbt_steps(defs.resolve_job_def("daily_refresh"))
+    step = next(keys for keys in daily if "quality/load_quality" in keys)
+    assert {"staging/stg_transactions", "staging/stg_interactions"} <= step
+    graph = defs.get_repository_def().asset_graph
+    hourly = defs.resolve_job_def("hourly_behaviour_refresh").get_subset(
+        asset_selection=HOURLY_SCOPE.resolve(graph)
+    )
+    assert len(dbt_steps(hourly)) == 1

@@ -59,20 +59,21 @@ def test_every_dbt_unit_test_passes(demo_run: PipelineRun, tmp_path: Path) -> No
     assert not failed and invocation.is_successful(), failed
 
 
+def data_test_outcome(warehouse: Path, test_name: str, target: Path) -> tuple[str, int]:
+    """One dbt data test on `warehouse`: its status and its number of failing rows."""
+    dbt_test(warehouse, test_name, target)
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    (result,) = [r for r in results if r["unique_id"].startswith("test.")]
+    return result["status"], result["failures"]
+
+
 def test_not_null_columns_fails_on_each_row_with_a_null_in_a_listed_column(
     demo_run: PipelineRun, tmp_path: Path
 ) -> None:
     """customer_rfm's required columns: passes on the demo data, then counts the rows where
     any listed column is null (two rows, nulls in two different columns)."""
     warehouse = warehouse_copy(demo_run, tmp_path)
-
-    def failures(target: str) -> tuple[str, int]:
-        dbt_test(warehouse, "not_null_customer_rfm", tmp_path / target)
-        results = json.loads((tmp_path / target / "run_results.json").read_text())["results"]
-        (result,) = [r for r in results if r["unique_id"].startswith("test.")]
-        return result["status"], result["failures"]
-
-    assert failures("before") == ("pass", 0)
+    assert data_test_outcome(warehouse, "not_null_customer_rfm", tmp_path / "before") == ("pass", 0)
     with duckdb.connect(str(warehouse)) as con:
         first, second = (
             row[0]
@@ -82,7 +83,29 @@ def test_not_null_columns_fails_on_each_row_with_a_null_in_a_listed_column(
         )
         con.execute("update marts.customer_rfm set rfm_cell = null where customer_id = ?", [first])
         con.execute("update marts.customer_rfm set m_score = null where customer_id = ?", [second])
-    assert failures("after") == ("fail", 2)
+    assert data_test_outcome(warehouse, "not_null_customer_rfm", tmp_path / "after") == ("fail", 2)
+
+
+def test_value_ranges_fails_on_each_row_with_a_value_outside_its_columns_range(
+    demo_run: PipelineRun, tmp_path: Path
+) -> None:
+    """behaviour_points' ranges (cap >= 0, half_life_days > 0): passes on the seed, then
+    counts the rows out of range, a strict bound included; a null passes."""
+    warehouse = warehouse_copy(demo_run, tmp_path)
+    name = "value_ranges_behaviour_points"
+    assert data_test_outcome(warehouse, name, tmp_path / "before") == ("pass", 0)
+    with duckdb.connect(str(warehouse)) as con:
+        first, second, third = (
+            row[0]
+            for row in con.execute(
+                "select event_type from scoring_rules.behaviour_points order by 1 limit 3"
+            ).fetchall()
+        )
+        update = "update scoring_rules.behaviour_points set {} where event_type = ?"
+        con.execute(update.format("cap = -1"), [first])
+        con.execute(update.format("half_life_days = 0"), [second])  # the bound is strict
+        con.execute(update.format("half_life_days = null"), [third])
+    assert data_test_outcome(warehouse, name, tmp_path / "after") == ("fail", 2)
 
 
 def test_the_pipeline_runs_no_unit_test(demo_run: PipelineRun) -> None:

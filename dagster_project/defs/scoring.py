@@ -14,11 +14,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, 
 
 from .. import settings
 from ..lib import spark_exchange
+from ..lib.canonical import SOURCES
 from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 from .dbt_project import dbt_project
 from .partitions import one_date_per_run, scoring_dates
 from .quality import GUARDED_ASSETS
 from .resources import Warehouse
+
+LOAD_QUALITY = dg.AssetKey(["quality", "load_quality"])
 
 
 class ScoringTranslator(DagsterDbtTranslator):
@@ -35,6 +38,10 @@ class ScoringTranslator(DagsterDbtTranslator):
         spec = spec.replace_attributes(group_name=group)
         if spec.key in GUARDED_ASSETS:  # tables a Great Expectations suite guards
             spec = spec.merge_attributes(kinds={"great_expectations"})
+        if spec.key == LOAD_QUALITY:
+            # It reads the load manifest and quarantine, which every load writes: after the
+            # loads, then, and in the staging models' dbt step, not in an invocation of its own.
+            spec = spec.merge_attributes(deps=[dg.AssetKey(["raw", name]) for name in SOURCES])
         return spec
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
@@ -85,12 +92,31 @@ def test_description(test: Mapping[str, Any]) -> str:
     column = arguments.pop("column_name", None)
     arguments.pop("model", None)
     shown = "; ".join(
-        f"{name} {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        f"{name} {_argument_text(value)}"
         for name, value in arguments.items()
         if "{{" not in str(value)
     )
     text = f"dbt test {generic['name']}" + (f" on {column}" if column else "")
     return f"{text} ({shown})" if shown else text
+
+
+def _argument_text(value: Any) -> str:
+    """A test argument in words: a list joined; value_ranges' columns each with its range
+    (`share >= 0 and <= 1, half_life_days > 0`)."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+        return ", ".join(f"{column} {_range_text(bounds)}" for column, bounds in value.items())
+    return str(value)
+
+
+def _range_text(bounds: Mapping[str, Any]) -> str:
+    parts = []
+    if bounds.get("min_value") is not None:
+        parts.append(f"{'>=' if bounds.get('min_inclusive', True) else '>'} {bounds['min_value']}")
+    if bounds.get("max_value") is not None:
+        parts.append(f"{'<=' if bounds.get('max_inclusive', True) else '<'} {bounds['max_value']}")
+    return " and ".join(parts)
 
 
 class DbtBuildConfig(dg.Config):

@@ -281,6 +281,12 @@ def instance_on_disk() -> Iterator[dg.DagsterInstance]:
 
 
 @pytest.mark.slow
+def check_metadata(result: dg.ExecuteInProcessResult, check_name: str) -> dict:
+    """The values of a check's result metadata in a run."""
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == check_name]
+    return {name: value.value for name, value in evaluation.metadata.items()}
+
+
 def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publishes(
     tmp_path: Path, instance_on_disk: dg.DagsterInstance
 ) -> None:
@@ -302,6 +308,11 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     hourly = run_daily(SCORING_DATE, daily.instance, job="hourly_behaviour_refresh")
 
     assert hourly.success, failure_text(hourly)
+    # The interactions suite validates the rows loaded since it last passed: all of them in
+    # the first run, none in this one (no new file).
+    first_check = check_metadata(daily.result, "gx_stg_interactions")
+    assert first_check["rows_validated"] == "every row" and first_check["rows_checked"] > 100
+    assert check_metadata(hourly, "gx_stg_interactions")["rows_checked"] == 0
     done = materialized(hourly)
     # raw/load_manifest and raw/quarantine are reported by every load, interactions' too.
     raw = {key for key in built_daily if key.startswith("raw/")}
@@ -349,6 +360,9 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     )
     assert second.success, failure_text(second)
     assert materialized(second) - {"raw/load_manifest", "raw/quarantine"} == narrow
+    late_check = check_metadata(second, "gx_stg_interactions")
+    assert late_check["rows_checked"] == 1
+    assert late_check["rows_validated"] == f"loaded after {first_check['loaded_through']}"
     log = publication_log(daily.layout.published_db)
     assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log][-1] == (
         3,

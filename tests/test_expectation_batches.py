@@ -222,3 +222,49 @@ def test_the_batch_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SCORING_GX_BATCH_ROWS", "half a million")
     with pytest.raises(ValueError, match=r"SCORING_GX_BATCH_ROWS='half a million' must be a whole"):
         ScoringSettings.from_environment()
+
+
+def test_a_new_rows_suite_validates_the_rows_loaded_after_a_time(con) -> None:
+    """meta.new_rows: the query's rows loaded after `loaded_after` only (in batches as in
+    one), and the latest load time among them; with no time, every row."""
+    con.execute(
+        "create table loaded as select *, timestamp '2026-11-01 06:00' "
+        "+ to_hours((row_number() over () - 1) // 500) as loaded_at from orders"
+    )
+    per_row = [e for e in EXPECTATIONS if e["type"] == "expect_column_values_to_be_between"]
+    item = expectations.SuiteFile(
+        name="loaded",
+        path=Path("loaded.json"),
+        asset=("loaded",),
+        query="select * from loaded",
+        description="",
+        expectations=tuple({"severity": "critical", **e} for e in per_row),
+        new_rows="loaded_at",
+    )
+    assert item.sql(SCORING_DATE) == item.query
+    everything = expectation_batches.validate_query(con, item, item.sql(SCORING_DATE), {}, BATCH)
+    assert everything.rows == ROWS
+    assert str(everything.loaded_through) == "2026-11-01 09:00:00"
+    since = everything.loaded_through.replace(hour=8)  # only the last load (09:00) is after
+    for batch_rows in (ROWS, BATCH):
+        newer = expectation_batches.validate_query(
+            con, item, item.sql(SCORING_DATE, since), {}, batch_rows
+        )
+        assert (newer.rows, newer.loaded_through) == (500, everything.loaded_through)
+        assert not newer.failures
+    nothing = expectation_batches.validate_query(
+        con, item, item.sql(SCORING_DATE, everything.loaded_through), {}, BATCH
+    )
+    assert (nothing.rows, nothing.loaded_through, nothing.failures) == (0, None, [])
+
+
+def test_a_new_rows_suite_may_not_need_every_row(tmp_path: Path) -> None:
+    """Uniqueness and row counts need every row: a new_rows suite with one is refused."""
+    document = {
+        "name": "loaded",
+        "meta": {"asset": "staging/loaded", "query": "select 1", "new_rows": "loaded_at"},
+        "expectations": [EXPECTATIONS[5]],
+    }
+    (tmp_path / "loaded.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="expect_column_values_to_be_unique needs every row"):
+        expectations.load_suites(tmp_path)

@@ -339,3 +339,40 @@ def test_parquet_copies_match_the_published_database(demo_run: PipelineRun) -> N
             ).fetchone()[0]
             assert difference == 0, table
     assert counts["customer_scores"] > 0 and counts["publication_log"] >= 1
+
+
+def test_a_new_rows_suite_starts_after_its_last_pass_on_an_earlier_or_same_date() -> None:
+    """The load time a new_rows suite validates after: its latest passed result's, read
+    from the instance; a failed or warned result after it does not move it; a pass for a
+    later scoring date (then a backfill) or a full refresh means every row again."""
+    from dagster_project.defs.quality import LOADED_THROUGH, validated_through
+
+    key = dg.AssetCheckKey(dg.AssetKey(["staging", "stg_interactions"]), "gx_stg_interactions")
+
+    def result(passed: bool, day: str, through: str) -> None:
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=passed,
+                metadata={LOADED_THROUGH: dg.MetadataValue.text(through)},
+                partition=day,
+            )
+        )
+
+    def through(day: str, run_config: dict | None = None) -> str | None:
+        found = validated_through(instance, key, date.fromisoformat(day), run_config or {})
+        return found.isoformat() if found else None
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        # (Results outside a run: one per check and partition.)
+        assert through("2026-11-02") is None  # never passed: every row
+        result(True, "2026-11-02", "2026-11-02T06:00:00")
+        assert through("2026-11-02") == "2026-11-02T06:00:00"
+        result(False, "2026-11-03", "2026-11-03T06:00:00")  # its rows are seen again
+        assert through("2026-11-03") == "2026-11-02T06:00:00"
+        full = {"ops": {"scoring_models": {"config": {"full_refresh": True}}}}
+        assert through("2026-11-03", full) is None
+        result(True, "2026-11-04", "2026-11-04T06:00:00")
+        assert through("2026-11-04") == "2026-11-04T06:00:00"
+        assert through("2026-11-03") is None  # a backfill: every row

@@ -6,7 +6,7 @@ but do not block. Each check always emits a result, with what failed and sample 
 """
 
 import warnings
-from datetime import date
+from datetime import date, datetime
 
 import dagster as dg
 
@@ -70,9 +70,11 @@ def _check_for(suite: expectations.SuiteFile) -> dg.AssetChecksDefinition:
 def _define_check(
     suite: expectations.SuiteFile, partitions_def: dg.PartitionsDefinition | None
 ) -> dg.AssetChecksDefinition:
+    key = dg.AssetCheckKey(dg.AssetKey(list(suite.asset)), f"gx_{suite.name}")
+
     @dg.asset_check(
-        asset=dg.AssetKey(list(suite.asset)),
-        name=f"gx_{suite.name}",
+        asset=key.asset_key,
+        name=key.name,
         description=f"Great Expectations suite {suite.path.name}: {suite.description}",
         blocking=True,
         pool=settings.WRITER_POOL,
@@ -80,26 +82,74 @@ def _define_check(
         metadata={"suite_file": str(suite.path.relative_to(settings.PROJECT_ROOT))},
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        return check_result(validate_suite(warehouse, suite, scoring_date_of(context)))
+        scoring_date = scoring_date_of(context)
+        if suite.new_rows is None:
+            return check_result(validate_suite(warehouse, suite, scoring_date))
+        since = validated_through(context.instance, key, scoring_date, context.run.run_config)
+        outcome = validate_suite(warehouse, suite, scoring_date, since)
+        return check_result(outcome, new_rows_metadata(outcome, since))
 
     return _check
 
 
+# Check metadata: when the newest row a new_rows suite validated was loaded.
+LOADED_THROUGH = "loaded_through"
+# Results searched for the last pass: beyond, every row is validated again.
+RESULTS_LOOKED_BACK = 50
+
+
+def validated_through(
+    instance: dg.DagsterInstance, key: dg.AssetCheckKey, scoring_date: date, run_config: dict
+) -> datetime | None:
+    """The load time through which a new_rows suite's rows were validated and passed: its
+    latest passed result's LOADED_THROUGH. None (every row is validated) when it never
+    passed, when that was for a later scoring date (a backfill: date-dependent expectations
+    see the rows again) or when this run rebuilds the staging tables (full refresh). A
+    failed or warned result keeps the earlier time: its rows are validated again until a
+    run passes on them."""
+    operations = run_config.get("ops", {}).values()
+    if any((op.get("config") or {}).get("full_refresh") for op in operations):
+        return None
+    history = instance.event_log_storage.get_asset_check_execution_history(
+        key, limit=RESULTS_LOOKED_BACK
+    )
+    evaluations = (r for r in history if r.event is not None and r.event.dagster_event)
+    for record in evaluations:
+        evaluation = record.event.dagster_event.event_specific_data
+        if not getattr(evaluation, "passed", False):  # planned, failed or warned
+            continue
+        if record.partition and date.fromisoformat(record.partition) > scoring_date:
+            return None
+        loaded = evaluation.metadata.get(LOADED_THROUGH)
+        return datetime.fromisoformat(loaded.value) if loaded and loaded.value else None
+    return None
+
+
 def validate_suite(
-    warehouse: Warehouse, suite: expectations.SuiteFile, scoring_date: date
+    warehouse: Warehouse,
+    suite: expectations.SuiteFile,
+    scoring_date: date,
+    loaded_after: datetime | None = None,
 ) -> expectations.SuiteOutcome:
-    """The suite on the warehouse as of the date. The query's rows wait in DuckDB (spilling
-    under the memory limit) while batches of at most `gx_batch_rows` go through GX
+    """The suite on the warehouse as of the date (on the rows loaded after `loaded_after`
+    only, for a new_rows suite given one). The query's rows wait in DuckDB (spilling under
+    the memory limit) while batches of at most `gx_batch_rows` go through GX
     (lib/expectation_batches.py)."""
     with warehouse.connect(read_only=True) as con:
         bound_memory(con, warehouse.layout.root)
         parameters = suite_parameters(con, scoring_date)
         return expectation_batches.validate_query(
-            con, suite, suite.sql(scoring_date), parameters, warehouse.settings.gx_batch_rows
+            con,
+            suite,
+            suite.sql(scoring_date, loaded_after),
+            parameters,
+            warehouse.settings.gx_batch_rows,
         )
 
 
-def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
+def check_result(
+    outcome: expectations.SuiteOutcome, metadata: dict[str, str] | None = None
+) -> dg.AssetCheckResult:
     """ERROR if a critical expectation failed, WARN if only warnings failed."""
     failures = outcome.failures
     blocking = outcome.blocking_failures
@@ -115,6 +165,7 @@ def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
         ),
         metadata={
             "rows_checked": outcome.rows,
+            **(metadata or {}),
             "batches": outcome.batches,
             "largest_batch_rows": outcome.largest_batch,
             "expectations": len(outcome.outcomes),
@@ -138,6 +189,20 @@ def check_result(outcome: expectations.SuiteOutcome) -> dg.AssetCheckResult:
             ),
         },
     )
+
+
+def new_rows_metadata(
+    outcome: expectations.SuiteOutcome, loaded_after: datetime | None
+) -> dict[str, str]:
+    """Which rows a new_rows suite validated, and the load time through which they go
+    (the next run starts after it if this one passes)."""
+    through = outcome.loaded_through or loaded_after
+    return {
+        "rows_validated": f"loaded after {loaded_after.isoformat()}"
+        if loaded_after
+        else "every row",
+        LOADED_THROUGH: through.isoformat() if through else "",
+    }
 
 
 suite_checks = [_check_for(s) for s in expectations.load_suites(settings.EXPECTATIONS_DIR)]

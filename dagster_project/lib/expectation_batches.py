@@ -98,33 +98,48 @@ def validate_query(
         f"select *{''.join(', ' + b for b in buckets)} from ({sql}) as suite_query"
     )
     try:
-        rows = con.execute(f"select count(*) from {ROWS}").fetchone()[0]
-        validator = FrameValidator(suite, parameters)
-        if rows <= batch_rows:
-            everything = Pass(suite.expectations, tuple(range(len(suite.expectations))), None, None)
-            tallies, largest = _run(con, validator, everything, [(0, rows)])
-            return _outcome(con, suite, rows, (1, largest), tallies, parameters)
-        if suite.one_batch:
-            return _too_many_rows(suite, rows, batch_rows, parameters)
-        tallies: list[Tally | None] = [None] * len(suite.expectations)
-        batches, largest = 0, 0
-        for one_pass in passes:
-            ranges = list(_ranges(con, one_pass, rows, batch_rows))
-            results, most = _run(con, validator, one_pass, ranges)
-            batches, largest = max(batches, len(ranges)), max(largest, most)
-            for position, tally in zip(one_pass.positions, results, strict=True):
-                tallies[position] = tally
-        counts = tuple(e for e in suite.expectations if e["type"] in ROW_COUNT)
-        if counts:
-            # Row counts need rows, not columns: a frame of `rows` rows and no column.
-            counted = iter(validator.tallies(counts, pd.DataFrame(index=pd.RangeIndex(rows))))
-            tallies = [
-                next(counted) if e["type"] in ROW_COUNT else t
-                for e, t in zip(suite.expectations, tallies, strict=True)
-            ]
-        return _outcome(con, suite, rows, (batches, largest), tallies, parameters)
+        latest = f"max({_quote(suite.new_rows)})" if suite.new_rows else "null"
+        rows, loaded_through = con.execute(f"select count(*), {latest} from {ROWS}").fetchone()
+        outcome = _validate_rows(con, suite, rows, parameters, batch_rows, passes)
+        outcome.loaded_through = loaded_through
+        return outcome
     finally:
         con.execute(f"drop table if exists {ROWS}")
+
+
+def _validate_rows(
+    con: duckdb.DuckDBPyConnection,
+    suite: SuiteFile,
+    rows: int,
+    parameters: dict[str, Any],
+    batch_rows: int,
+    passes: list[Pass],
+) -> SuiteOutcome:
+    """The suite on the `rows` rows of the temporary table: one frame, or pass by pass."""
+    validator = FrameValidator(suite, parameters)
+    if rows <= batch_rows:
+        everything = Pass(suite.expectations, tuple(range(len(suite.expectations))), None, None)
+        tallies, largest = _run(con, validator, everything, [(0, rows)])
+        return _outcome(con, suite, rows, (1, largest), tallies, parameters)
+    if suite.one_batch:
+        return _too_many_rows(suite, rows, batch_rows, parameters)
+    tallies: list[Tally | None] = [None] * len(suite.expectations)
+    batches, largest = 0, 0
+    for one_pass in passes:
+        ranges = list(_ranges(con, one_pass, rows, batch_rows))
+        results, most = _run(con, validator, one_pass, ranges)
+        batches, largest = max(batches, len(ranges)), max(largest, most)
+        for position, tally in zip(one_pass.positions, results, strict=True):
+            tallies[position] = tally
+    counts = tuple(e for e in suite.expectations if e["type"] in ROW_COUNT)
+    if counts:
+        # Row counts need rows, not columns: a frame of `rows` rows and no column.
+        counted = iter(validator.tallies(counts, pd.DataFrame(index=pd.RangeIndex(rows))))
+        tallies = [
+            next(counted) if e["type"] in ROW_COUNT else t
+            for e, t in zip(suite.expectations, tallies, strict=True)
+        ]
+    return _outcome(con, suite, rows, (batches, largest), tallies, parameters)
 
 
 def _run(

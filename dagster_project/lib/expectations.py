@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +84,22 @@ class SuiteFile:
     # meta.one_batch: a small result (a summary) validated in one frame, so it may use
     # expectations that need the whole table; more rows than a batch is then an error.
     one_batch: bool = False
+    # meta.new_rows: the query's column telling when each row was loaded. A run then
+    # validates only the rows loaded after those the suite last passed on (the check keeps
+    # that time), so a fact table's history is not validated again every run. Per-row
+    # expectations only: uniqueness and row counts need every row.
+    new_rows: str | None = None
 
-    def sql(self, scoring_date: date) -> str:
-        return self.query.replace("{scoring_date}", scoring_date.isoformat())
+    def sql(self, scoring_date: date, loaded_after: datetime | None = None) -> str:
+        """The suite's query as of the date; with `loaded_after` (a `new_rows` suite),
+        only the rows loaded after that time."""
+        query = self.query.replace("{scoring_date}", scoring_date.isoformat())
+        if loaded_after is None or self.new_rows is None:
+            return query
+        return (
+            f"select * from ({query}) as suite_rows "
+            f"where {self.new_rows} > timestamp '{loaded_after.isoformat(sep=' ')}'"
+        )
 
 
 @dataclass
@@ -128,6 +141,7 @@ class SuiteOutcome:
     outcomes: list[ExpectationOutcome]
     batches: int = 1  # the most DataFrames one pass over the rows took
     largest_batch: int | None = None  # rows of the largest of them (None: not batched)
+    loaded_through: datetime | None = None  # the latest load time of the rows (new_rows)
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -161,8 +175,10 @@ def load_suites(directory: Path) -> list[SuiteFile]:
             description=meta.get("description", ""),
             expectations=tuple(document["expectations"]),
             one_batch=bool(meta.get("one_batch", False)),
+            new_rows=meta.get("new_rows"),
         )
         check_batchable(suite)
+        check_new_rows(suite)
         suites.append(suite)
     return suites
 
@@ -193,6 +209,16 @@ def check_batchable(suite: SuiteFile) -> None:
             "aggregate in the suite's query, one row per group, and check that row (as "
             "transactions_freshness.json does), or, if the query returns a few rows, set "
             '"one_batch": true in the suite\'s meta.'
+        )
+
+
+def check_new_rows(suite: SuiteFile) -> None:
+    """Refuse a suite that validates new rows only but needs every row."""
+    whole = sorted(e["type"] for e in suite.expectations if e["type"] in ROW_COUNT or unique_key(e))
+    if suite.new_rows and whole:
+        raise ValueError(
+            f"{suite.path}: {', '.join(whole)} needs every row, but meta.new_rows validates "
+            "only the rows loaded since the last passed run: remove new_rows or the expectation."
         )
 
 

@@ -213,8 +213,13 @@ def check_batchable(suite: SuiteFile) -> None:
 
 
 def check_new_rows(suite: SuiteFile) -> None:
-    """Refuse a suite that validates new rows only but needs every row."""
-    whole = sorted(e["type"] for e in suite.expectations if e["type"] in ROW_COUNT or unique_key(e))
+    """Refuse a suite that validates new rows only but needs every row (uniqueness, row
+    counts, or an aggregate of a one_batch suite)."""
+    whole = sorted(
+        e["type"]
+        for e in suite.expectations
+        if e["type"] in ROW_COUNT or unique_key(e) or needs_whole_table(e)
+    )
     if suite.new_rows and whole:
         raise ValueError(
             f"{suite.path}: {', '.join(whole)} needs every row, but meta.new_rows validates "

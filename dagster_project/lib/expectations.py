@@ -213,13 +213,9 @@ def check_batchable(suite: SuiteFile) -> None:
 
 
 def check_new_rows(suite: SuiteFile) -> None:
-    """Refuse a suite that validates new rows only but needs every row (uniqueness, row
-    counts, or an aggregate of a one_batch suite)."""
-    whole = sorted(
-        e["type"]
-        for e in suite.expectations
-        if e["type"] in ROW_COUNT or unique_key(e) or needs_whole_table(e)
-    )
+    """Refuse a suite that validates new rows only but holds an expectation that is not
+    per-row (uniqueness, row counts, an aggregate of a one_batch suite): it needs every row."""
+    whole = sorted(e["type"] for e in suite.expectations if e["type"] not in PER_ROW)
     if suite.new_rows and whole:
         raise ValueError(
             f"{suite.path}: {', '.join(whole)} needs every row, but meta.new_rows validates "

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 from conftest import SCORING_DATE, PipelineRun
-from dagster_dbt import DbtCliInvocation, DbtCliResource
+from dagster_dbt import DbtCliInvocation
 
-from dagster_project.defs.dbt_project import DBT_EXECUTABLE, dbt_project
+from dagster_project.defs.dbt_project import DBT_EXECUTABLE, ScoringDbtCli, dbt_project
 from dagster_project.lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 
 
@@ -33,7 +33,7 @@ def warehouse_copy(demo_run: PipelineRun, tmp_path: Path) -> Path:
 
 def dbt_test(warehouse: Path, select: str, target: Path) -> DbtCliInvocation:
     """`dbt test --select <select>` on `warehouse`, as of the demo run's date."""
-    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    dbt = ScoringDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     with dbt_environment(**{SCORING_DATE_VARIABLE: SCORING_DATE.isoformat()}):
         return dbt.cli(
             [

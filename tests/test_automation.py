@@ -41,9 +41,11 @@ from conftest import (
 
 from dagster_project import settings
 from dagster_project.defs.automation import (
+    changed_sources,
     daily_refresh_schedule,
     hourly_behaviour_schedule,
     landing_files_sensor,
+    landing_run_request,
     run_failure_recorder,
 )
 from dagster_project.defs.resources import ScoringSettings
@@ -117,6 +119,7 @@ def evaluate_sensor(cursor: str | None) -> tuple[dg.RunRequest | dg.SkipReason, 
     context = dg.build_sensor_context(
         cursor=cursor,
         instance=dg.DagsterInstance.ephemeral(),
+        repository_def=definitions().get_repository_def(),
         resources={"scoring_settings": ScoringSettings.from_environment()},
     )
     outcome = landing_files_sensor(context)
@@ -138,6 +141,8 @@ def test_landing_sensor_requests_a_run_when_files_change_and_skips_otherwise(
     first, cursor = evaluate_sensor(None)
     assert_launches(first, [])
     assert first.partition_key in (today, paris_today())  # unless midnight passed meanwhile
+    # Nothing is built yet (a new instance): every source is new, the whole job runs.
+    assert first.job_name == "daily_refresh" and first.asset_selection is None
     assert cursor
 
     again, same_cursor = evaluate_sensor(cursor)
@@ -168,6 +173,18 @@ def test_landing_sensor_requests_a_run_when_files_change_and_skips_otherwise(
 
     unchanged, _ = evaluate_sensor(cursor_after_change)
     assert isinstance(unchanged, dg.SkipReason)
+
+    # The cursor keeps each source's listing: the sensor knows which sources changed.
+    listings = ScoringSettings.from_environment().landing_listings()
+    assert changed_sources(cursor_after_change, listings) == set()
+    assert changed_sources(cursor, listings) == {"transactions", "crm_customers"}
+    assert changed_sources("an older cursor", listings) == set(listings)
+    (layout.landing_for("interactions") / "interactions_late.csv").write_text(
+        "event_id,customer_ref,event_ts,event_type,channel,url,campaign_id\n"
+    )
+    only_events, _ = evaluate_sensor(cursor_after_change)
+    # Nothing is built as of today in this instance: even so the whole job runs.
+    assert only_events.job_name == "daily_refresh" and only_events.asset_selection is None
 
 
 def test_landing_sensor_reports_a_broken_mapping_instead_of_failing(
@@ -341,6 +358,7 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     # interactions (no model is refitted), and the event reaches the scores.
     customer = min(c for c, score in before.items() if not score and c.startswith("C"))
     late = daily.layout.landing / "interactions" / "interactions_late.csv"
+    sensor_cursor = json.dumps(ScoringSettings.from_environment().landing_listings())
     late.write_text(
         "event_id,customer_ref,event_ts,event_type,channel,url,campaign_id\n"
         f"E-LATE-1,{customer},2026-10-31 09:00:00,form_submit,web,/contact,\n"
@@ -351,6 +369,20 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     assert not {key for key in narrow if key.startswith(("predictions/", "features/"))}
     assert not {"marts/customer_rfm", "raw/transactions", "staging/stg_transactions"} & narrow
     assert {c.name for c in narrow_request.asset_check_keys} >= {"gx_customer_scores"}
+    # The landing sensor, seeing the file first, asks for the same scope: only interactions
+    # changed and every other table holds the date. Another source too: everything.
+    listings = ScoringSettings.from_environment().landing_listings()
+    changed = changed_sources(sensor_cursor, listings)
+    assert changed == {"interactions"}
+    graph = definitions().get_repository_def().asset_graph
+    date_key = SCORING_DATE.isoformat()
+    from_sensor = landing_run_request(daily.instance, graph, changed, date_key)
+    assert from_sensor.job_name == "hourly_behaviour_refresh"
+    assert from_sensor.partition_key == date_key
+    assert from_sensor.asset_selection == narrow_request.asset_selection
+    assert from_sensor.asset_check_keys == narrow_request.asset_check_keys
+    everything = landing_run_request(daily.instance, graph, changed | {"transactions"}, date_key)
+    assert everything.job_name == "daily_refresh" and everything.asset_selection is None
     job = code_location().resolve_job_def("hourly_behaviour_refresh")
     second = job.execute_in_process(
         partition_key=SCORING_DATE.isoformat(),

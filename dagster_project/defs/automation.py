@@ -4,7 +4,9 @@
 - hourly_behaviour_refresh: interactions reloaded, then what depends on them rebuilt (every
   score when other tables hold another scoring date), checked, published; its schedule
   skips the hour when no interactions file changed since that was last done.
-- landing_files_sensor: a new or changed landing file starts daily_refresh for today.
+- landing_files_sensor: a new or changed landing file starts a run for today: the hourly
+  job's narrowed scope when only interactions files changed and every other table is
+  already as of today, daily_refresh otherwise.
 - run_failure_recorder: every failed run is appended to logs/run_failures.jsonl in the data
   directory, and posted to SCORING_FAILURE_WEBHOOK_URL when that variable is set.
 """
@@ -104,7 +106,7 @@ def hourly_behaviour_schedule(
         return dg.RunRequest(partition_key=scoring_date)
     assets, checks = narrowed
     try:
-        listing = scoring_settings.landing_listing("interactions")
+        listing = scoring_settings.landing_listings().get("interactions")
     except MappingError as exc:
         return dg.SkipReason(f"Source mapping error: {exc}")
     if rebuilt_since_last_load(context.instance, assets, scoring_date, listing):
@@ -139,25 +141,61 @@ def rebuilt_since_last_load(
 
 
 @dg.sensor(
-    job=daily_refresh,
+    jobs=[daily_refresh, hourly_behaviour_refresh],
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext, scoring_settings: ScoringSettings):
-    """Starts daily_refresh for today when landing files appear or change."""
+    """Starts a run for today when landing files appear or change: the hourly job's scope
+    when only interactions files changed (an hour's export), daily_refresh otherwise."""
     try:
-        fingerprint = scoring_settings.landing_listing()
+        listings = scoring_settings.landing_listings()
     except MappingError as exc:
         return dg.SkipReason(f"Source mapping error: {exc}")
-    if fingerprint is None:
+    if not any(listings.values()):
         return dg.SkipReason("No landing file yet.")
-    if fingerprint == context.cursor:
+    cursor = json.dumps(listings, sort_keys=True)
+    if cursor == context.cursor:
         return dg.SkipReason("No new or changed landing file.")
-    context.update_cursor(fingerprint)
+    changed = changed_sources(context.cursor, listings)
+    context.update_cursor(cursor)
     today = datetime.now(ZoneInfo(settings.TIMEZONE)).date().isoformat()
     # No run_key: the cursor already dedupes, and going back to an earlier set of files
     # (a bad file removed) must start a run again.
-    return dg.RunRequest(partition_key=today)
+    return landing_run_request(context.instance, context.repository_def.asset_graph, changed, today)
+
+
+def changed_sources(cursor: str | None, listings: dict[str, str | None]) -> set[str]:
+    """The sources whose files differ from the cursor's listings (every source when the
+    cursor is missing or from before listings were kept per source)."""
+    try:
+        before = json.loads(cursor or "")
+    except json.JSONDecodeError:
+        before = None
+    if not isinstance(before, dict):
+        return set(listings)
+    return {
+        name for name in listings.keys() | before.keys() if listings.get(name) != before.get(name)
+    }
+
+
+def landing_run_request(
+    instance: dg.DagsterInstance, asset_graph, changed: set[str], scoring_date: str
+) -> dg.RunRequest:
+    """What new landing files need: only interactions changed and every other table is as of
+    `scoring_date` already, the hourly scope (what depends on interactions); else everything.
+    New events each hour would otherwise refit every model and rebuild every table."""
+    if changed == {"interactions"}:
+        narrowed = hourly_selection(instance, asset_graph, scoring_date)
+        if narrowed is not None:
+            assets, checks = narrowed
+            return dg.RunRequest(
+                job_name=hourly_behaviour_refresh.name,
+                partition_key=scoring_date,
+                asset_selection=assets,
+                asset_check_keys=checks,
+            )
+    return dg.RunRequest(job_name=daily_refresh.name, partition_key=scoring_date)
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)

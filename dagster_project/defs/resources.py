@@ -74,13 +74,13 @@ class ScoringSettings(dg.ConfigurableResource):
         """The source mapping, validated (raises `MappingError` with what to fix)."""
         return load_mapping(Path(self.sources_file))
 
-    def landing_listing(self, source: str | None = None) -> str | None:
-        """`sources_listing` of every file the mapping declares, or of one source's (None
-        when there is no file)."""
-        mapping = self.mapping()
-        if source is not None:
-            mapping = {source: mapping[source]} if source in mapping else {}
-        return sources_listing(mapping.values(), self.layout.root)
+    def landing_listings(self) -> dict[str, str | None]:
+        """`sources_listing` of each declared source's files (None for a source without
+        any): what the landing sensor and the hourly schedule compare from tick to tick."""
+        return {
+            name: sources_listing([config], self.layout.root)
+            for name, config in self.mapping().items()
+        }
 
     def publishes_personal_data(self) -> bool:
         """Whether e-mail and names are published (see lib/personal_data.py)."""

@@ -41,6 +41,7 @@ import duckdb
 
 from dagster_project.lib.canonical import SOURCES
 from dagster_project.lib.loader import ensure_schema
+from dagster_project.lib.memory import memory_limit
 from dagster_project.lib.warehouse import quote_literal
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -217,7 +218,9 @@ def run_dbt(command: list[str], warehouse: str, target: str) -> str:
     dbt = Path(sys.executable).parent / "dbt"
     args = [str(dbt), *command, "--project-dir", str(DBT_PROJECT_DIR)]
     args += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target]
-    args += ["--log-path", target, "--vars", json.dumps({"scoring_date": SCORING_DATE})]
+    # Under the memory limit and spill folder the pipeline gives dbt (ScoringSettings.dbt_vars).
+    bounds = {"memory_limit": memory_limit(), "temp_directory": str(Path(target) / "duckdb-tmp")}
+    args += ["--log-path", target, "--vars", json.dumps({"scoring_date": SCORING_DATE, **bounds})]
     env = {**os.environ, "SCORING_WAREHOUSE_PATH": warehouse}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     done = subprocess.run(args, env=env, capture_output=True, text=True)

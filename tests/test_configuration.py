@@ -92,6 +92,7 @@ def test_settings_come_from_the_environment_and_feed_every_resource(
     monkeypatch.setenv("SCORING_SOURCES", str(mapping))
     monkeypatch.delenv("SCORING_DBT_TARGET", raising=False)
     monkeypatch.delenv("SCORING_PUBLISH_PERSONAL_DATA", raising=False)
+    monkeypatch.setenv("SCORING_MEMORY_LIMIT", "2GB")
 
     scoring = ScoringSettings.from_environment()
     resources = build_resources(scoring)
@@ -103,6 +104,8 @@ def test_settings_come_from_the_environment_and_feed_every_resource(
     assert scoring.dbt_target == "duckdb"
     assert scoring.dbt_vars() == {
         "warehouse_path": str(tmp_path / "data" / "warehouse.duckdb"),
+        "memory_limit": "2GB",
+        "temp_directory": str(tmp_path / "data" / "tmp" / "duckdb"),
         "spark_dir": str(tmp_path / "data" / "spark"),
     }
     assert resources["scoring_settings"] is scoring

@@ -12,7 +12,6 @@ import dagster as dg
 
 from .. import settings
 from ..lib import accepted_values, expectation_batches, expectations
-from ..lib.memory import bound_memory
 from .partitions import scoring_dates
 from .resources import Warehouse
 
@@ -136,7 +135,6 @@ def validate_suite(
     the memory limit) while batches of at most `gx_batch_rows` go through GX
     (lib/expectation_batches.py)."""
     with warehouse.connect(read_only=True) as con:
-        bound_memory(con, warehouse.layout.root)
         parameters = suite_parameters(con, scoring_date)
         return expectation_batches.validate_query(
             con,

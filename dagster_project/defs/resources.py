@@ -18,6 +18,7 @@ import yaml
 
 from ..lib import spark_exchange, warehouse
 from ..lib.landing_files import sources_listing
+from ..lib.memory import bound_memory, memory_limit, spill_directory
 from ..lib.personal_data import publish_personal_data
 from ..lib.sources import SourceConfig, load_mapping
 from ..settings import (
@@ -93,8 +94,14 @@ class ScoringSettings(dg.ConfigurableResource):
 
     def dbt_vars(self) -> dict[str, str]:
         """What dbt/profiles.yml needs from us (profiles take `--vars`): the warehouse file,
-        and the folder of the Spark target's sources, tables and metastore."""
-        return {"warehouse_path": str(self.layout.warehouse), "spark_dir": str(self.spark_dir)}
+        DuckDB's memory limit and spill folder (those of every other connection), and the
+        folder of the Spark target's sources, tables and metastore."""
+        return {
+            "warehouse_path": str(self.layout.warehouse),
+            "memory_limit": memory_limit(),
+            "temp_directory": str(spill_directory(self.layout.root)),
+            "spark_dir": str(self.spark_dir),
+        }
 
     def dbt_executable(self) -> str:
         """The dbt command of the target: this interpreter's, or the Spark virtualenv's."""
@@ -127,7 +134,9 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection under the memory limit, spilling to the data directory's tmp/duckdb/."""
         with warehouse.connect(self.layout.warehouse, read_only=read_only) as con:
+            bound_memory(con, self.layout.root)
             yield con
 
 

@@ -16,6 +16,7 @@ from .. import settings
 from ..lib import spark_exchange
 from ..lib.canonical import SOURCES
 from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
+from ..lib.sources import MappingError
 from .dbt_project import dbt_project
 from .partitions import one_date_per_run, scoring_dates
 from .quality import GUARDED_ASSETS
@@ -147,7 +148,10 @@ def scoring_models(
     # run with indirect selection `buildable` (dbt_project.yml's flags: why, there). Unit
     # tests check the models' SQL on fixed rows, not the day's data: `make test` runs them
     # (tests/test_dbt_unit_tests.py), every run of the pipeline would only pay for them again.
-    dbt_vars = warehouse.settings.dbt_vars()
+    try:
+        dbt_vars = warehouse.settings.dbt_vars()
+    except MappingError as exc:  # e.g. SCORING_MEMORY_LIMIT is not a size
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     spark = warehouse.settings.dbt_target == "spark"
     if spark:  # the sources reach Spark as Parquet (README, "On Spark")
         spark_exchange.export_sources(

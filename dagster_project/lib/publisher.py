@@ -25,6 +25,7 @@ import duckdb
 
 from .. import settings
 from ..settings import DataDir
+from .memory import bound_memory
 from .personal_data import published_select, salt
 from .warehouse import connect
 from .warehouse import quote_literal as ql
@@ -100,6 +101,7 @@ def publish(
     versions_kept = settings.parquet_versions_kept()
     try:
         with connect(staging, config=storage) as con:
+            bound_memory(con, layout.root)
             con.execute(f"attach {ql(str(layout.warehouse))} as wh (read_only)")
             previous = target.exists()
             if previous:

@@ -114,8 +114,19 @@ def hourly_behaviour_schedule(
             "No new or changed interactions file since raw/interactions was last loaded, "
             f"and everything that depends on it was rebuilt as of {scoring_date} since."
         )
+    return narrowed_hourly_request(scoring_date, assets, checks)
+
+
+def narrowed_hourly_request(
+    scoring_date: str, assets: list[dg.AssetKey], checks: list[dg.AssetCheckKey]
+) -> dg.RunRequest:
+    """The hourly job for `scoring_date`, narrowed to the assets and checks of
+    `hourly_selection`: what the schedule and the landing sensor both ask for."""
     return dg.RunRequest(
-        partition_key=scoring_date, asset_selection=assets, asset_check_keys=checks
+        job_name=hourly_behaviour_refresh.name,
+        partition_key=scoring_date,
+        asset_selection=assets,
+        asset_check_keys=checks,
     )
 
 
@@ -188,13 +199,7 @@ def landing_run_request(
     if changed == {"interactions"}:
         narrowed = hourly_selection(instance, asset_graph, scoring_date)
         if narrowed is not None:
-            assets, checks = narrowed
-            return dg.RunRequest(
-                job_name=hourly_behaviour_refresh.name,
-                partition_key=scoring_date,
-                asset_selection=assets,
-                asset_check_keys=checks,
-            )
+            return narrowed_hourly_request(scoring_date, *narrowed)
     return dg.RunRequest(job_name=daily_refresh.name, partition_key=scoring_date)
 
 

@@ -48,6 +48,7 @@ from dagster_project.defs.automation import (
     landing_run_request,
     run_failure_recorder,
 )
+from dagster_project.defs.kept_scores import KEPT
 from dagster_project.defs.resources import ScoringSettings
 from dagster_project.demo import generate
 from dagster_project.lib.expectations import load_suites
@@ -354,6 +355,49 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     assert isinstance(idle, dg.SkipReason), idle
     assert "No new or changed interactions file" in idle.skip_message
 
+    # An hour of today's activity lands: events dated the scoring date, which no score
+    # reads. The run stages them and checks the load, and keeps every table built from
+    # interactions as it is: nothing below staging is rebuilt, nothing is published again.
+    job = code_location().resolve_job_def("hourly_behaviour_refresh")
+    today = daily.layout.landing / "interactions" / "interactions_today.csv"
+    today.write_text(
+        "event_id,customer_ref,event_ts,event_type,channel,url,campaign_id\n"
+        f"E-TODAY-1,C00001,{SCORING_DATE} 08:00:00,form_submit,web,/contact,\n"
+        f"E-TODAY-2,,{SCORING_DATE} 08:05:00,form_submit,web,/contact,\n"
+    )
+    today_request = evaluate_hourly(tick, daily.instance)
+    assert isinstance(today_request, dg.RunRequest) and today_request.asset_selection
+    kept_run = job.execute_in_process(
+        partition_key=SCORING_DATE.isoformat(),
+        instance=daily.instance,
+        asset_selection=today_request.asset_selection,
+        raise_on_error=False,
+    )
+    assert kept_run.success, failure_text(kept_run)
+    assert materialized(kept_run) - {"raw/load_manifest", "raw/quarantine"} == {
+        "raw/interactions",
+        "staging/stg_interactions",
+        "quality/load_quality",
+    }
+    (staged,) = [
+        event.materialization
+        for event in kept_run.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey(["staging", "stg_interactions"])
+    ]
+    # Every dbt table of the hourly scope but staging and the load-quality model.
+    dbt_tables = [k for k in today_request.asset_selection if k.path[0] not in ("raw", "published")]
+    kept = len(dbt_tables) - 2
+    assert kept > 20
+    assert staged.metadata[KEPT].value.startswith(f"{kept} tables kept as of {SCORING_DATE}")
+    today_check = check_metadata(kept_run, "gx_stg_interactions")
+    assert today_check["rows_checked"] == 2
+    with duckdb.connect(str(daily.layout.warehouse), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from staging.stg_interactions where event_id like 'E-TODAY-%'"
+        ).fetchone() == (2,)
+    assert len(publication_log(daily.layout.published_db)) == 2
+    assert isinstance(evaluate_hourly(tick, daily.instance), dg.SkipReason)
+
     # A late event, dated yesterday, lands: the next hour rebuilds only what depends on
     # interactions (no model is refitted), and the event reaches the scores.
     customer = min(c for c, score in before.items() if not score and c.startswith("C"))
@@ -383,7 +427,21 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     assert from_sensor.asset_check_keys == narrow_request.asset_check_keys
     everything = landing_run_request(daily.instance, graph, changed | {"transactions"}, date_key)
     assert everything.job_name == "daily_refresh" and everything.asset_selection is None
-    job = code_location().resolve_job_def("hourly_behaviour_refresh")
+    # A run stages the late event and stops there, as one whose dbt step failed after
+    # staging would: nothing is left waiting in raw, yet the scores are older than what
+    # staging holds, so the next run rebuilds them rather than keep them.
+    staged_only = job.execute_in_process(
+        partition_key=SCORING_DATE.isoformat(),
+        instance=daily.instance,
+        asset_selection=[
+            dg.AssetKey(["raw", "interactions"]),
+            dg.AssetKey(["staging", "stg_interactions"]),
+        ],
+    )
+    late_check = check_metadata(staged_only, "gx_stg_interactions")
+    assert late_check["rows_checked"] == 1
+    assert late_check["rows_validated"] == f"loaded after {today_check['loaded_through']}"
+    assert evaluate_hourly(tick, daily.instance).asset_selection == narrow_request.asset_selection
     second = job.execute_in_process(
         partition_key=SCORING_DATE.isoformat(),
         instance=daily.instance,
@@ -392,9 +450,6 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     )
     assert second.success, failure_text(second)
     assert materialized(second) - {"raw/load_manifest", "raw/quarantine"} == narrow
-    late_check = check_metadata(second, "gx_stg_interactions")
-    assert late_check["rows_checked"] == 1
-    assert late_check["rows_validated"] == f"loaded after {first_check['loaded_through']}"
     log = publication_log(daily.layout.published_db)
     assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log][-1] == (
         3,
@@ -413,6 +468,23 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
         {c: s for c, s in before.items() if c != customer}, rel=1e-12, abs=1e-12
     )
     assert isinstance(evaluate_hourly(tick, daily.instance), dg.SkipReason)
+
+    # A build that also rebuilds another table the interactions' dependents read (here the
+    # staged order lines) keeps nothing, even with no new interaction: they may change.
+    with_orders = (
+        code_location()
+        .resolve_job_def("daily_refresh")
+        .execute_in_process(
+            partition_key=SCORING_DATE.isoformat(),
+            instance=daily.instance,
+            asset_selection=[
+                dg.AssetKey(["staging", "stg_interactions"]),
+                dg.AssetKey(["staging", "stg_transactions"]),
+                dg.AssetKey(["quality", "identity_resolution"]),
+            ],
+        )
+    )
+    assert "quality/identity_resolution" in materialized(with_orders)
 
     # Interactions loaded again (a file rewritten) by a run that stopped there, as one whose
     # dbt step failed would: what depends on them is older than the load, the hour runs.

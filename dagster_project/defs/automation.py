@@ -2,8 +2,9 @@
 
 - daily_refresh (06:00 Europe/Paris): everything, as of today's scoring date.
 - hourly_behaviour_refresh: interactions reloaded, then what depends on them rebuilt (every
-  score when other tables hold another scoring date), checked, published; its schedule
-  skips the hour when no interactions file changed since that was last done.
+  score when other tables hold another scoring date; none when the new events are all
+  dated today, kept_scores.py), checked, published; its schedule skips the hour when no
+  interactions file changed since that was last done.
 - landing_files_sensor: a new or changed landing file starts a run for today: the hourly
   job's narrowed scope when only interactions files changed and every other table is
   already as of today, daily_refresh otherwise.
@@ -109,10 +110,10 @@ def hourly_behaviour_schedule(
         listing = scoring_settings.landing_listings().get("interactions")
     except MappingError as exc:
         return dg.SkipReason(f"Source mapping error: {exc}")
-    if rebuilt_since_last_load(context.instance, assets, scoring_date, listing):
+    if last_load_handled(context.instance, assets, scoring_date, listing):
         return dg.SkipReason(
             "No new or changed interactions file since raw/interactions was last loaded, "
-            f"and everything that depends on it was rebuilt as of {scoring_date} since."
+            f"and the run that loaded it brought what depends on it to {scoring_date}."
         )
     return narrowed_hourly_request(scoring_date, assets, checks)
 
@@ -130,24 +131,34 @@ def narrowed_hourly_request(
     )
 
 
-def rebuilt_since_last_load(
+def last_load_handled(
     instance: dg.DagsterInstance, scope: list[dg.AssetKey], scoring_date: str, listing: str | None
 ) -> bool:
-    """raw/interactions was last loaded from the files listed now (`listing`), and every
-    other asset of the hourly `scope` was materialised after that load, as of `scoring_date`:
-    an hourly run would change nothing."""
-    latest = instance.get_latest_materialization_events([RAW_INTERACTIONS, *scope])
-    load = latest.get(RAW_INTERACTIONS)
+    """raw/interactions was last loaded from the files listed now (`listing`), by a run for
+    `scoring_date` that covered the whole hourly `scope` and succeeded, and every asset of
+    the scope still holds that date: an hourly run would change nothing.
+
+    The run's success is the proof, not each table's materialisation after the load: a
+    run whose new events cannot change a score keeps the scores (kept_scores.py)."""
+    load = instance.get_latest_materialization_event(RAW_INTERACTIONS)
     if load is None:
         return False
     loaded_from = load.asset_materialization.metadata.get(LISTING_METADATA)
     if loaded_from is None or loaded_from.value != (listing or "none"):
         return False
+    run = instance.get_run_by_id(load.run_id)
+    if (
+        run is None
+        or run.status != dg.DagsterRunStatus.SUCCESS
+        or run.tags.get("dagster/partition") != scoring_date
+        # No asset selection: the whole job (its own selection holds the scope).
+        or not (not run.asset_selection or set(scope) <= run.asset_selection)
+    ):
+        return False
+    latest = instance.get_latest_materialization_events(scope)
     return all(
-        event is not None
-        and event.timestamp >= load.timestamp
-        and event.dagster_event.partition in (None, scoring_date)
-        for event in (latest.get(key) for key in scope if key != RAW_INTERACTIONS)
+        event is not None and event.dagster_event.partition in (None, scoring_date)
+        for event in (latest.get(key) for key in scope)
     )
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import warnings
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -18,6 +19,7 @@ from ..lib.canonical import SOURCES
 from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 from ..lib.sources import MappingError
 from .dbt_project import dbt_project
+from .kept_scores import KEPT, STAGED_INTERACTIONS, excluded_from_build, models_to_keep
 from .partitions import one_date_per_run, scoring_dates
 from .quality import GUARDED_ASSETS
 from .resources import Warehouse
@@ -143,7 +145,8 @@ def scoring_models(
     config: DbtBuildConfig,
 ):
     """`dbt build` as of the partition's date: models, seeds and their tests, in order;
-    incremental staging models add only the load batch unless `full_refresh` is set."""
+    incremental staging models add only the load batch unless `full_refresh` is set, and
+    the tables new interactions cannot change are kept (kept_scores.py)."""
     # The warehouse file reaches profiles.yml as a var; the target is the resource's. Tests
     # run with indirect selection `buildable` (dbt_project.yml's flags: why, there). Unit
     # tests check the models' SQL on fixed rows, not the day's data: `make test` runs them
@@ -157,6 +160,20 @@ def scoring_models(
         spark_exchange.export_sources(
             warehouse.layout.warehouse, warehouse.settings.spark_dir / "sources"
         )
+    # On Spark every staging table is rebuilt from the export, and a full refresh rebuilds
+    # everything by definition: nothing is kept there.
+    kept = (
+        []
+        if spark or config.full_refresh
+        else models_to_keep(context, warehouse, date.fromisoformat(context.partition_key))
+    )
+    kept_note = ""
+    if kept:
+        kept_note = (
+            f"{len(kept)} tables kept as of {context.partition_key}: no new interaction is "
+            "dated before it, and nothing they read changed since they were built"
+        )
+        context.log.info(f"{kept_note}: {', '.join(k.to_user_string() for k in kept)}.")
     # The latest run's dbt artifacts (logs, compiled SQL, run_results.json), overwritten
     # by the next run rather than one new folder per run in the project. The scoring date
     # goes in dbt's environment, not --vars, so that dbt keeps parsing partially.
@@ -169,6 +186,7 @@ def scoring_models(
                 "--vars",
                 json.dumps(dbt_vars),
                 *(["--full-refresh"] if config.full_refresh else []),
+                *(["--exclude", " ".join(excluded_from_build(context, kept))] if kept else []),
             ],
             context=context,
             target_path=warehouse.layout.root / "logs" / "dbt",
@@ -177,7 +195,10 @@ def scoring_models(
     built = []
     for event in with_row_counts(invocation):
         if isinstance(event, dg.Output):
-            built.append(tuple(context.asset_key_for_output(event.output_name).path))
+            key = context.asset_key_for_output(event.output_name)
+            built.append(tuple(key.path))
+            if kept_note and key == STAGED_INTERACTIONS:
+                event = event.with_metadata({**event.metadata, KEPT: kept_note})
         yield event
     if spark:
         # The tables Spark built, copied into the warehouse: checks, fitted models and

@@ -215,8 +215,10 @@ def last_run_steps(root: str) -> tuple[str, float]:
         ).records
     seconds = dict.fromkeys([*STEP_KINDS, "other"], 0.0)
     for step in steps:
+        if step.start_time is None or step.end_time is None:  # skipped: nothing to read
+            continue
         kind = next((k for k, match in STEP_KINDS.items() if match(step.step_key)), "other")
-        seconds[kind] += (step.end_time or 0) - (step.start_time or 0)
+        seconds[kind] += step.end_time - step.start_time
     dbt_tests = 0.0
     for evaluation in evaluations:
         duration = evaluation.event_log_entry.dagster_event.event_specific_data.metadata.get(

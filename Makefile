@@ -59,9 +59,10 @@ test-spark: install spark-venv
 run: install
 	$(BIN)/python -m dagster_project run $(if $(SCORING_DATE),--scoring-date $(SCORING_DATE))
 
-## test: install, lint, then the whole test suite
+## test: install, lint, then the whole test suite, its files shared by up to two workers
+## (a file's tests stay together: they share their module's pipeline run)
 test: install lint old-duckdb
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses auto --maxprocesses 2 --dist loadfile
 
 ## lint: ruff on Python, sqlfluff (dbt templater, scratch warehouse) on the dbt models and
 ## tests (the dbt templater cannot render macros on their own)

@@ -9,10 +9,11 @@ asks two questions and keeps (does not rebuild) a selected model downstream of
 1. Can the interactions waiting in raw change a score (`lib/pending_interactions.py`)?
    A late event, a replaced file, or a first file: yes, and everything is rebuilt.
 2. Is every such table already what a rebuild would give? Its last materialisation is of
-   this scoring date and came after the last one of each of its parents, where a build of
-   `stg_interactions` that kept its dependents (marked with `KEPT`) does not count as a
-   change. A run whose dbt step stopped after staging a late event thus leaves the scores
-   to be rebuilt by the next one.
+   this scoring date, by the model's current SQL, and came after the last one of each of
+   its parents, where a build of `stg_interactions` that kept its dependents (marked with
+   `KEPT`) does not count as a change. A run whose dbt step stopped after staging a late
+   event thus leaves the scores to be rebuilt by the next one. (A changed dbt var or
+   macro is not seen: the next daily run, or any run with another input, applies it.)
 
 All or nothing: kept models and their dbt tests are excluded from the build, and Dagster
 skips every step below them (their checks, publication, the report), which would have
@@ -36,6 +37,7 @@ KEPT = "dependents_kept"
 # How many of stg_interactions' latest builds are searched for the last one that changed
 # what its dependents read (an hourly run each hour between two daily runs: 24).
 STAGING_HISTORY = 100
+CODE_VERSION = "dagster/code_version"  # tag of a materialisation: its asset's code version
 
 
 def models_to_keep(
@@ -68,11 +70,14 @@ def models_to_keep(
     latest = context.instance.get_latest_materialization_events([*candidates, *parents])
     changed_at = {key: event.timestamp for key, event in latest.items() if event is not None}
     changed_at[STAGED_INTERACTIONS] = _last_staging_change(context.instance)
+    specs = context.assets_def.specs_by_key
     for key in candidates:
         built = latest.get(key)
         if (
             built is None
             or built.dagster_event.partition != context.partition_key
+            # The model's SQL changed since (dagster-dbt versions each model by its SQL).
+            or built.asset_materialization.tags.get(CODE_VERSION) != specs[key].code_version
             or any(
                 changed_at.get(parent, 0.0) > built.timestamp
                 for parent in graph.get(key).parent_keys

@@ -359,6 +359,18 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     # reads. The run stages them and checks the load, and keeps every table built from
     # interactions as it is: nothing below staging is rebuilt, nothing is published again.
     job = code_location().resolve_job_def("hourly_behaviour_refresh")
+
+    def run_hourly(selection) -> dg.ExecuteInProcessResult:
+        """The hourly job for today on these assets; it must succeed."""
+        result = job.execute_in_process(
+            partition_key=SCORING_DATE.isoformat(),
+            instance=daily.instance,
+            asset_selection=selection,
+            raise_on_error=False,
+        )
+        assert result.success, failure_text(result)
+        return result
+
     today = daily.layout.landing / "interactions" / "interactions_today.csv"
     today.write_text(
         "event_id,customer_ref,event_ts,event_type,channel,url,campaign_id\n"
@@ -367,13 +379,7 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     )
     today_request = evaluate_hourly(tick, daily.instance)
     assert isinstance(today_request, dg.RunRequest) and today_request.asset_selection
-    kept_run = job.execute_in_process(
-        partition_key=SCORING_DATE.isoformat(),
-        instance=daily.instance,
-        asset_selection=today_request.asset_selection,
-        raise_on_error=False,
-    )
-    assert kept_run.success, failure_text(kept_run)
+    kept_run = run_hourly(today_request.asset_selection)
     assert materialized(kept_run) - {"raw/load_manifest", "raw/quarantine"} == {
         "raw/interactions",
         "staging/stg_interactions",
@@ -430,25 +436,14 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     # A run stages the late event and stops there, as one whose dbt step failed after
     # staging would: nothing is left waiting in raw, yet the scores are older than what
     # staging holds, so the next run rebuilds them rather than keep them.
-    staged_only = job.execute_in_process(
-        partition_key=SCORING_DATE.isoformat(),
-        instance=daily.instance,
-        asset_selection=[
-            dg.AssetKey(["raw", "interactions"]),
-            dg.AssetKey(["staging", "stg_interactions"]),
-        ],
+    staged_only = run_hourly(
+        [dg.AssetKey(["raw", "interactions"]), dg.AssetKey(["staging", "stg_interactions"])]
     )
     late_check = check_metadata(staged_only, "gx_stg_interactions")
     assert late_check["rows_checked"] == 1
     assert late_check["rows_validated"] == f"loaded after {today_check['loaded_through']}"
     assert evaluate_hourly(tick, daily.instance).asset_selection == narrow_request.asset_selection
-    second = job.execute_in_process(
-        partition_key=SCORING_DATE.isoformat(),
-        instance=daily.instance,
-        asset_selection=narrow_request.asset_selection,
-        raise_on_error=False,
-    )
-    assert second.success, failure_text(second)
+    second = run_hourly(narrow_request.asset_selection)
     assert materialized(second) - {"raw/load_manifest", "raw/quarantine"} == narrow
     log = publication_log(daily.layout.published_db)
     assert [(r["version"], r["scoring_date"], r["run_id"]) for r in log][-1] == (
@@ -489,11 +484,7 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     # Interactions loaded again (a file rewritten) by a run that stopped there, as one whose
     # dbt step failed would: what depends on them is older than the load, the hour runs.
     late.write_text(late.read_text() + "E-LATE-2,,2026-10-31 10:00:00,page_view,web,/,\n")
-    stopped = job.execute_in_process(
-        partition_key=SCORING_DATE.isoformat(),
-        instance=daily.instance,
-        asset_selection=[dg.AssetKey(["raw", "interactions"])],
-    )
+    stopped = run_hourly([dg.AssetKey(["raw", "interactions"])])
     assert materialized(stopped) - {"raw/load_manifest", "raw/quarantine"} == {"raw/interactions"}
     again = evaluate_hourly(tick, daily.instance)
     assert isinstance(again, dg.RunRequest), again

@@ -1,17 +1,27 @@
 """The source's stage: a first load turns the stage into the raw table (no second copy), a
 later load inserts into it, and both leave the same tables; a key staged by several files
 and already in `raw` counts one replacement per superseded row; a stage left by a killed
-load never reaches `raw`."""
+load never reaches `raw`; files staged side by side give the tables of files staged one
+by one."""
 
 from __future__ import annotations
 
+import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
+from conftest import SEED
 from test_ingestion import DEMO_HEADER, DEMO_MAPPING, load, mapping, rows, write
 from test_ingestion_paths import snapshot
 
+from dagster_project.demo import generate
+from dagster_project.lib import file_stage, loader
+from dagster_project.lib.canonical import SOURCES
 from dagster_project.lib.manifest import ensure_schema
+from dagster_project.lib.sources import load_mapping
+from dagster_project.settings import DEMO_SOURCES_FILE
 
 LINE = "{order},1,C1,2026-10-0{day} 10:00:00,web,P1,shoes,1,{price},0,EUR,completed"
 
@@ -117,3 +127,29 @@ def test_a_stage_left_by_a_killed_load_is_dropped_not_published(tmp_path: Path) 
 
     assert rows(tmp_path, "select order_id from raw.transactions order by 1") == [("O1",), ("O2",)]
     assert stage_tables(tmp_path) == []
+
+
+def test_files_staged_side_by_side_give_the_tables_of_files_staged_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dirty demo exports (bad lines, bad values, duplicates; several files per source)
+    loaded with every file staged alone, then with files side by side: the same rows,
+    quarantine and manifest, whichever file's staging ends first."""
+    landing = tmp_path / "landing"
+    generate(landing, customers=300, seed=SEED, end_date=date(2026, 10, 31), dirty_rate=0.05)
+    sources = load_mapping(DEMO_SOURCES_FILE)
+    assert len(list((landing / "transactions").iterdir())) > 2
+    snapshots = {}
+    for parallel in (1, file_stage.MAX_PARALLEL_FILES):
+        monkeypatch.setattr(file_stage, "MAX_PARALLEL_FILES", parallel)
+        root = tmp_path / f"parallel-{parallel}"
+        shutil.copytree(landing, root / "landing")
+        with duckdb.connect(str(root / "warehouse.duckdb")) as con:
+            con.execute("set threads = 2")  # two files side by side, even on one core
+            for name in SOURCES:
+                loader.load_source(con, sources.get(name), root, name, date(2026, 11, 1))
+        snapshots[parallel] = {name: snapshot(root, name) for name in SOURCES}
+    one_by_one, side_by_side = snapshots.values()
+    assert one_by_one == side_by_side
+    quarantined = one_by_one["transactions"]["quarantine"]
+    assert len(quarantined) > 10 and len({row[1] for row in quarantined}) > 2

@@ -1,18 +1,21 @@
 """A source's new rows staged in one table beside its raw table, then published at once.
 
-Each file is typed, checked and counted straight from its scan into the
-stage (`raw._loading_<source>`, the raw columns plus a few working ones), in its own
-transaction, so its scratch space is freed before the next file and the staged rows sit
-in the database file, not in memory. `publish` then moves the stage into `raw.<source>`
-inside the source's one transaction, so readers of `raw` see all the source's files or
-none: when `raw.<source>` holds no row (a first load, a full reload) the stage simply
-becomes the raw table (working columns dropped, renamed): no second copy of the rows;
-otherwise the new rows are inserted. No reader queries the stage; a stage left by a
-killed load is dropped by the next one.
+Each file is typed, checked and counted straight from its scan into the stage
+(`raw._loading_<source>`, the raw columns plus a few working ones), in its own
+transaction, so its scratch space is freed when it ends and the staged rows sit in the
+database file, not in memory. Files are staged side by side, each on a connection of its
+own (`stage_files`): numbering a file's rows in file order keeps its scan on one core.
+`publish` then moves the stage into `raw.<source>` inside the source's one transaction,
+so readers of `raw` see all the source's files or none: when `raw.<source>` holds no row
+(a first load, a full reload) the stage simply becomes the raw table (working columns
+dropped, renamed): no second copy of the rows; otherwise the new rows are inserted. No
+reader queries the stage; a stage left by a killed load is dropped by the next one.
 """
 
 from __future__ import annotations
 
+import queue
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -34,6 +37,9 @@ STAGE_PREFIX = "_loading_"
 # Working columns of the stage, dropped before it becomes the raw table.
 WORK_COLUMNS = (("_reason", "VARCHAR"), ("_raw_text", "VARCHAR"), ("_keep", "BOOLEAN"))
 FILE_COLUMN = ("_file_seq", "INTEGER")  # which file of this load a row came from
+# Files staged at the same time, at most (and at most DuckDB's threads): each holds its
+# scan's memory, under the one memory limit of the database.
+MAX_PARALLEL_FILES = 4
 
 
 @dataclass
@@ -65,32 +71,64 @@ class SourceStage:
         con.execute(f"create table {self.quarantine} as select * from raw.quarantine limit 0")
 
     # -- one file, one transaction ------------------------------------------------------
+    def stage_files(
+        self,
+        files: list[tuple[LandingFile, MappedColumns, DateWindow, FileLoad]],
+        split: bool = False,
+    ) -> None:
+        """Stage every file, several at a time, each in its own transaction on a
+        connection of its own (DuckDB runs them side by side; Python waits). The first
+        failure is raised once the stagings under way have ended."""
+        threads = int(self.con.execute("select current_setting('threads')").fetchone()[0])
+        workers = max(1, min(len(files), threads, MAX_PARALLEL_FILES))
+        idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        for _ in range(workers):
+            idle.put(self.con.cursor())
+
+        def stage(seq: int, file: tuple) -> StagedFile:
+            con = idle.get()  # one is free: as many connections as workers
+            try:
+                return self.stage_file(con, seq, *file, split=split)
+            finally:
+                idle.put(con)
+
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                jobs = [pool.submit(stage, seq, file) for seq, file in enumerate(files, 1)]
+                self.files.extend(job.result() for job in jobs)
+        finally:
+            for _ in range(workers):
+                idle.get().close()
+
     def stage_file(
         self,
+        con: duckdb.DuckDBPyConnection,
+        seq: int,
         landing: LandingFile,
         mapped: MappedColumns,
         window: DateWindow,
         file_load: FileLoad,
         split: bool = False,
     ) -> StagedFile:
-        """Type and check the file's rows into the stage and count them into `file_load`.
-        DuckDB reads the file alone unless `split` or it rejects a line."""
-        con, seq = self.con, len(self.files) + 1
+        """Type and check the file's rows into the stage as file number `seq` and count
+        them into `file_load`, on `con`. DuckDB reads the file alone unless `split` or it
+        rejects a line."""
+        landing.con = con  # DuckDB's rejects tables of its scan are the connection's own
         con.execute("begin transaction")
         try:
             direct = None if split else landing.direct()
             read_by = READ_BY_SPLIT
             if direct is not None:
-                counts = self._insert(landing, direct, mapped, window, file_load, seq)
+                counts = self._insert(con, landing, direct, mapped, window, file_load, seq)
                 if landing.direct_was_whole(counts[0]):
                     read_by = READ_BY_DUCKDB
                 else:
                     con.execute(f"delete from {self.table} where _file_seq = {seq}")
             if read_by == READ_BY_SPLIT:
                 scan = landing.split()
-                counts = self._insert(landing, scan, mapped, window, file_load, seq)
+                counts = self._insert(con, landing, scan, mapped, window, file_load, seq)
             total, filtered, quarantined = counts
-            self._quarantine(landing, file_load, seq, quarantined)
+            self._quarantine(con, landing, file_load, seq, quarantined)
             if filtered or quarantined:
                 con.execute(
                     f"delete from {self.table} "
@@ -107,11 +145,11 @@ class SourceStage:
         f.rows_quarantined = quarantined + len(landing.rejected)
         f.rows_read = total + len(landing.rejected)
         f.read_by = read_by
-        self.files.append(StagedFile(landing, f, seq, read_by))
-        return self.files[-1]
+        return StagedFile(landing, f, seq, read_by)
 
     def _insert(
         self,
+        con: duckdb.DuckDBPyConnection,
         landing: LandingFile,
         scan: Scan,
         mapped: MappedColumns,
@@ -122,18 +160,25 @@ class SourceStage:
         """Every row of the scan into the stage; (rows, filtered out, to quarantine)."""
         canonical = ", ".join(qi(c.name) for c in self.source.columns)
         typed = typed_rows_sql(self.source, landing, scan, mapped, window)
-        self.con.execute(
+        con.execute(
             f"insert into {self.table} select {canonical}, {ql(f.path)}, _line_number, "
             f"{ql(f.file_hash)}, {self._loaded_at()}, _reason, _raw_text, _keep, {seq} "
             f"from ({typed})"
         )
-        return self.con.execute(
+        return con.execute(
             "select count(*), count(*) filter (where not _keep), "
             f"count(*) filter (where _keep and _reason is not null) "
             f"from {self.table} where _file_seq = {seq}"
         ).fetchall()[0]
 
-    def _quarantine(self, landing: LandingFile, f: FileLoad, seq: int, typed: int) -> None:
+    def _quarantine(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        landing: LandingFile,
+        f: FileLoad,
+        seq: int,
+        typed: int,
+    ) -> None:
         """The file's rejected lines and the rows its checks refused, to the stage's
         quarantine."""
         head = f"insert into {self.quarantine} select {ql(landing.spec.source)}, {ql(f.path)}"
@@ -146,13 +191,13 @@ class SourceStage:
                     "reason": [r.reason for r in landing.rejected],
                 }
             )
-            self.con.register(f"rejected_{landing.tag}", lines)
-            self.con.execute(
+            con.register(f"rejected_{landing.tag}", lines)
+            con.execute(
                 f"{head}, line_number, raw_text, reason, {tail} from rejected_{landing.tag}"
             )
-            self.con.unregister(f"rejected_{landing.tag}")
+            con.unregister(f"rejected_{landing.tag}")
         if typed:
-            self.con.execute(
+            con.execute(
                 f"{head}, _line_number, _raw_text, _reason, {tail} from {self.table} "
                 f"where _file_seq = {seq} and _keep and _reason is not null order by _line_number"
             )

@@ -86,9 +86,13 @@ def load_source(
     source = SOURCES[name]
     stage = file_stage.SourceStage(con, source)
     try:
-        for spec, landing, mapped, file_load in plans:
-            window = _window(spec, load_date)
-            stage.stage_file(landing, mapped, window, file_load, split=split_every_file)
+        stage.stage_files(
+            [
+                (landing, mapped, _window(spec, load_date), load)
+                for spec, landing, mapped, load in plans
+            ],
+            split=split_every_file,
+        )
         con.execute("begin transaction")
         try:
             accepted_values.write(con, name, config)

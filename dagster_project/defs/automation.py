@@ -151,8 +151,8 @@ def last_load_handled(
         run is None
         or run.status != dg.DagsterRunStatus.SUCCESS
         or run.tags.get("dagster/partition") != scoring_date
-        # No asset selection: the whole job (its own selection holds the scope).
-        or not (not run.asset_selection or set(scope) <= run.asset_selection)
+        # No asset selection is the whole job, whose own selection holds the scope.
+        or (run.asset_selection and not set(scope) <= run.asset_selection)
     ):
         return False
     latest = instance.get_latest_materialization_events(scope)

@@ -65,12 +65,29 @@ SAME_AS_DBT = {
     "expect_column_values_to_not_be_null": "not_null",
     "expect_column_values_to_be_unique": "unique",
     "expect_compound_columns_to_be_unique": "unique",
+    "expect_column_values_to_be_in_set": "accepted",
+    "expect_column_values_to_be_between": "range",
 }
 
 
-def dbt_key_tests() -> set[tuple[str, str, tuple[str, ...]]]:
-    """(model, not_null or unique, columns) of every such dbt test: `unique` on several
-    columns is written `a || '|' || b`; `not_null_columns` states not_null of each column."""
+def _bounds(low, low_inclusive, high, high_inclusive) -> tuple:
+    """A range as (min, min strict, max, max strict), a missing bound never strict; a
+    bound given by a suite parameter is named, never equal to a number."""
+    low, high = (json.dumps(b) if isinstance(b, dict) else b for b in (low, high))
+    return (
+        low,
+        low is not None and not low_inclusive,
+        high,
+        high is not None and not high_inclusive,
+    )
+
+
+def dbt_rules() -> set[tuple]:
+    """(model, rule, columns, bounds) of every dbt test stating one rule on one model's
+    columns: `unique` on several columns is written `a || '|' || b`; `not_null_columns`
+    states not_null of each column, `value_ranges` a range of each (bounds compared: a
+    suite may hold a stricter one), `accepted_in_contract` and `accepted_values` the
+    accepted values of a column."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     found = set()
     for node in manifest["nodes"].values():
@@ -78,30 +95,53 @@ def dbt_key_tests() -> set[tuple[str, str, tuple[str, ...]]]:
         if node["resource_type"] != "test" or not node.get("attached_node"):
             continue
         model = node["attached_node"].split(".")[-1]
+        kwargs = test.get("kwargs", {})
         if test.get("name") == "not_null_columns":
-            found |= {(model, "not_null", (c,)) for c in test["kwargs"]["columns"]}
+            found |= {(model, "not_null", (c,), None) for c in kwargs["columns"]}
+        elif test.get("name") == "value_ranges":
+            found |= {
+                (model, "range", (c,), _bounds(
+                    b.get("min_value"), b.get("min_inclusive", True),
+                    b.get("max_value"), b.get("max_inclusive", True),
+                ))
+                for c, b in kwargs["columns"].items()
+            }  # fmt: skip
+        elif test.get("name") in ("accepted_in_contract", "accepted_values"):
+            found.add((model, "accepted", (kwargs["column_name"],), None))
         elif test.get("name") in ("not_null", "unique"):
-            parts = re.split(r"\|\|", test["kwargs"].get("column_name") or "")
+            parts = re.split(r"\|\|", kwargs.get("column_name") or "")
             columns = tuple(p.strip(" '|") for p in parts if p.strip(" '|"))
-            found.add((model, test["name"], columns))
+            found.add((model, test["name"], columns, None))
     return found
 
 
 def test_no_suite_repeats_a_dbt_test_of_its_model() -> None:
-    """Each rule is checked once: a null or repeated key that dbt tests in SQL is not
-    checked again in pandas (the same rule twice cost the fact tables' suites 40 % of their
-    time)."""
-    tested = dbt_key_tests()
-    assert ("stg_transactions", "unique", ("order_id", "order_line")) in tested
-    assert ("stg_transactions", "not_null", ("order_date",)) in tested
+    """Each rule is checked once: a key, a range or a list of values that dbt tests in SQL
+    on every row is not checked again in pandas (the same rule twice cost the fact tables'
+    suites 40 % of their time). The suites check what dbt does not: dates against the
+    load, plausibility warnings, totals across models."""
+    tested = dbt_rules()
+    assert ("stg_transactions", "unique", ("order_id", "order_line"), None) in tested
+    assert ("stg_transactions", "not_null", ("order_date",), None) in tested
+    assert ("stg_transactions", "accepted", ("status",), None) in tested
+    assert ("stg_transactions", "range", ("quantity",), (0, True, None, False)) in tested
+    assert ("customer_scores", "range", ("score_0_100",), (0, False, 100, False)) in tested
     repeated = []
     for item in expectations.load_suites(settings.EXPECTATIONS_DIR):
         for expectation in item.expectations:
             kwargs = expectation["kwargs"]
-            kind = SAME_AS_DBT.get(expectation["type"])
-            if kind is None or "mostly" in kwargs:
+            rule = SAME_AS_DBT.get(expectation["type"])
+            if rule is None or "mostly" in kwargs:
                 continue
             columns = tuple(kwargs.get("column_list") or [kwargs["column"]])
-            if (item.asset[-1], kind, columns) in tested:
-                repeated.append(f"{item.name}: {kind} {columns}")
+            bounds = (
+                _bounds(
+                    kwargs.get("min_value"), not kwargs.get("strict_min"),
+                    kwargs.get("max_value"), not kwargs.get("strict_max"),
+                )
+                if rule == "range"
+                else None
+            )  # fmt: skip
+            if (item.asset[-1], rule, columns, bounds) in tested:
+                repeated.append(f"{item.name}: {rule} {columns}")
     assert not repeated

@@ -106,7 +106,7 @@ def load_source(
                 stage.drop_superseded()
                 stage.publish()
             for staged in stage.files:
-                manifest.record(con, name, staged.load)
+                manifest.record(con, name, staged.load, stage.loaded_at)
             for display in gone if prune else removed:
                 if prune:
                     manifest.forget_file(con, name, display)

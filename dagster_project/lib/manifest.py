@@ -100,14 +100,16 @@ def mark_absent(con: duckdb.DuckDBPyConnection, source: str, path: str) -> None:
     )
 
 
-def record(con: duckdb.DuckDBPyConnection, source: str, f: FileLoad) -> None:
-    """The file's line in the manifest (replacing the one of its previous content)."""
+def record(con: duckdb.DuckDBPyConnection, source: str, f: FileLoad, loaded_at: str) -> None:
+    """The file's line in the manifest (replacing the one of its previous content), with
+    the load time its rows carry in `_loaded_at`: checks that validate only new rows read
+    it here, one row per file, rather than joining the rows themselves."""
     con.execute(
         "delete from raw.load_manifest where source = ? and file_path = ?", [source, f.path]
     )
     con.execute(
         "insert into raw.load_manifest "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, true)",
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as timestamp), true)",
         [
             source,
             f.path,
@@ -119,5 +121,6 @@ def record(con: duckdb.DuckDBPyConnection, source: str, f: FileLoad) -> None:
             f.rows_duplicate,
             f.rows_filtered,
             f.rows_replaced,
+            loaded_at,
         ],
     )

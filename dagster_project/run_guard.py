@@ -181,9 +181,11 @@ def describe_holders(instance: dg.DagsterInstance, holders: list[tuple[str, str]
     return "; ".join(parts)
 
 
-def give_up_message(instance: dg.DagsterInstance, waited: float, holders) -> str:
+def give_up_message(instance: dg.DagsterInstance, timeout: float, holders) -> str:
+    """Said once the wait reached `timeout` (the limit the user set, not the polled time:
+    on a busy machine the poll that sees it may come a second late)."""
     return (
-        f"Gave up after {waited:.0f} s waiting for the warehouse writer (pool "
+        f"Gave up after {timeout:.0f} s waiting for the warehouse writer (pool "
         f"{settings.WRITER_POOL}), held by {describe_holders(instance, holders)}. Let that run "
         "finish (or cancel it in `make ui`, Runs), then run again; SCORING_WRITER_WAIT_SECONDS "
         "sets how long to wait."
@@ -205,7 +207,7 @@ def wait_for_writer(
             return None
         waited = time.monotonic() - started
         if waited >= timeout:
-            return give_up_message(instance, waited, holders)
+            return give_up_message(instance, timeout, holders)
         if not set(holders) <= announced:
             say(
                 f"Waiting for the warehouse writer (pool {settings.WRITER_POOL}), held by "
@@ -261,7 +263,7 @@ class WriterWatchdog(threading.Thread):
                     f"giving up after {self.timeout:.0f} s."
                 )
             elif time.monotonic() - waiting_since >= self.timeout:
-                message = give_up_message(instance, time.monotonic() - waiting_since, holders)
+                message = give_up_message(instance, self.timeout, holders)
                 for record in mine:
                     instance.report_run_failed(record.dagster_run, message)
                     instance.event_log_storage.free_concurrency_slots_for_run(

@@ -19,6 +19,7 @@ from dagster_project.demo import generate
 EARLIER = date(2026, 10, 1)
 LATER = date(2026, 11, 1)
 SEEDS = settings.DBT_PROJECT_DIR / "seeds"
+LOST_SEED = "churn_bands"
 
 
 @dataclass
@@ -26,6 +27,7 @@ class TwoDates:
     layout: settings.DataDir
     earlier_segments: pd.DataFrame
     publication_versions: list[int]
+    results: list[dg.ExecuteInProcessResult]
 
 
 def read(layout: settings.DataDir, sql: str) -> pd.DataFrame:
@@ -35,20 +37,24 @@ def read(layout: settings.DataDir, sql: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def two_dates(tmp_path_factory: pytest.TempPathFactory) -> TwoDates:
-    """The same files scored as of 2026-10-01, then 2026-11-01, then 2026-11-01 again."""
+    """The same files scored as of 2026-10-01, then 2026-11-01, then 2026-11-01 again
+    after a seed's table was lost from the warehouse."""
     layout = use_data_dir(tmp_path_factory.mktemp("two_dates"))
     generate(layout.landing, customers=CUSTOMERS, seed=SEED, end_date=END_DATE)
     instance = dg.DagsterInstance.ephemeral()
-    result = run_daily(EARLIER, instance)
-    assert result.success, failure_text(result)
+    results = [run_daily(EARLIER, instance)]
+    assert results[0].success, failure_text(results[0])
     earlier = read(layout, "select customer_id, segment from marts.customer_scores")
     for scoring_date in (LATER, LATER):
-        result = run_daily(scoring_date, instance)
-        assert result.success, failure_text(result)
+        if len(results) == 2:
+            with duckdb.connect(str(layout.warehouse)) as con:
+                con.execute(f"drop table scoring_rules.{LOST_SEED}")
+        results.append(run_daily(scoring_date, instance))
+        assert results[-1].success, failure_text(results[-1])
     with duckdb.connect(str(layout.published_db), read_only=True) as con:
         rows = con.execute("select version from publication_log order by 1").fetchall()
         versions = [v for (v,) in rows]
-    return TwoDates(layout, earlier, versions)
+    return TwoDates(layout, earlier, versions, results)
 
 
 def test_an_earlier_date_ignores_later_facts(two_dates: TwoDates) -> None:
@@ -116,6 +122,56 @@ def test_each_run_published_a_version(two_dates: TwoDates) -> None:
             "select distinct scoring_date from customer_segment_history order by 1"
         ).fetchall()
     assert [d for (d,) in dates] == [EARLIER, LATER]
+
+
+def seed_runs(result: dg.ExecuteInProcessResult) -> tuple[dict, dict]:
+    """The seeds a run materialised (name -> metadata) and its seed checks (name -> passed
+    and whether the result was carried over)."""
+    seeds = {
+        e.asset_key.path[-1]: e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path[0] == "scoring_rules"
+    }
+    checks = {
+        c.check_name: (c.passed, "kept" in c.metadata)
+        for c in result.get_asset_check_evaluations()
+        if c.asset_key.path[-1] in seeds
+    }
+    return seeds, checks
+
+
+def test_unchanged_seeds_are_kept_and_a_lost_table_is_loaded_again(two_dates: TwoDates) -> None:
+    """The second run keeps every seed (same files, tests passed: no dbt invocation for
+    them, their results carried over); the third loads the seed whose table was lost."""
+    first, second, third = (seed_runs(r) for r in two_dates.results)
+    names = {path.stem for path in SEEDS.glob("*.csv")}
+    assert set(first[0]) == set(second[0]) == set(third[0]) == names
+    assert not any("kept" in metadata for metadata in first[0].values())
+    assert all(passed and not carried for passed, carried in first[1].values())
+    assert len(first[1]) > len(names)  # every seed is tested, some more than once
+
+    states = {name: metadata["seed_state"].value for name, metadata in first[0].items()}
+    assert all("kept" in metadata for metadata in second[0].values())
+    assert {name: m["seed_state"].value for name, m in second[0].items()} == states
+    # A test that also reads the contract lists runs after staging, in dbt, every time.
+    assert second[1] == {
+        check: (True, not check.startswith("accepted_in_contract")) for check in first[1]
+    }
+    # dbt's own metadata (its invocation) is on what dbt built, never on a kept seed.
+    assert all("invocation_id" in metadata for metadata in first[0].values())
+    assert not any("invocation_id" in metadata for metadata in second[0].values())
+
+    kept = {name for name, metadata in third[0].items() if "kept" in metadata}
+    assert kept == names - {LOST_SEED}
+    assert third[0][LOST_SEED]["seed_state"].value == states[LOST_SEED]
+    assert "invocation_id" in third[0][LOST_SEED]
+    lost_checks = {c for c, (_, carried) in third[1].items() if not carried}
+    assert {c for c in lost_checks if not c.startswith("accepted_in_contract")} == {
+        c for c in first[1] if LOST_SEED in c
+    }
+    assert all(passed for passed, _ in third[1].values())
+    rows = read(two_dates.layout, f"select count(*) as n from scoring_rules.{LOST_SEED}").n[0]
+    assert rows == len(pd.read_csv(SEEDS / f"{LOST_SEED}.csv")) > 0
 
 
 def behavioural_reference(landing: Path, scoring_date: date) -> pd.Series:

@@ -20,6 +20,7 @@ from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 from ..lib.sources import MappingError
 from .dbt_project import dbt_project
 from .kept_scores import KEPT, STAGED_INTERACTIONS, excluded_from_build, models_to_keep
+from .kept_seeds import SEED_STATE, SeedsKept, seeds_to_keep
 from .partitions import one_date_per_run, scoring_dates
 from .quality import GUARDED_ASSETS
 from .resources import Warehouse
@@ -145,8 +146,9 @@ def scoring_models(
     config: DbtBuildConfig,
 ):
     """`dbt build` as of the partition's date: models, seeds and their tests, in order;
-    incremental staging models add only the load batch unless `full_refresh` is set, and
-    the tables new interactions cannot change are kept (kept_scores.py)."""
+    incremental staging models add only the load batch unless `full_refresh` is set, the
+    tables new interactions cannot change are kept (kept_scores.py), and so are the seeds
+    that did not change (kept_seeds.py)."""
     # The warehouse file reaches profiles.yml as a var; the target is the resource's. Tests
     # run with indirect selection `buildable` (dbt_project.yml's flags: why, there). Unit
     # tests check the models' SQL on fixed rows, not the day's data: `make test` runs them
@@ -162,11 +164,21 @@ def scoring_models(
         )
     # On Spark every staging table is rebuilt from the export, and a full refresh rebuilds
     # everything by definition: nothing is kept there.
+    keeping = not (spark or config.full_refresh)
     kept = (
-        []
-        if spark or config.full_refresh
-        else models_to_keep(context, warehouse, date.fromisoformat(context.partition_key))
+        models_to_keep(context, warehouse, date.fromisoformat(context.partition_key))
+        if keeping
+        else []
     )
+    seeds = seeds_to_keep(context, warehouse) if keeping else SeedsKept()
+    if seeds.kept:
+        context.log.info(
+            f"{len(seeds.kept)} seeds kept: unchanged since loaded, and their tests passed."
+        )
+    yield from seeds.events()
+    kept_all = [*kept, *seeds.kept]
+    if not context.selected_asset_keys - set(kept_all):
+        return
     kept_note = ""
     if kept:
         kept_note = (
@@ -186,7 +198,11 @@ def scoring_models(
                 "--vars",
                 json.dumps(dbt_vars),
                 *(["--full-refresh"] if config.full_refresh else []),
-                *(["--exclude", " ".join(excluded_from_build(context, kept))] if kept else []),
+                *(
+                    ["--exclude", " ".join(excluded_from_build(context, kept_all))]
+                    if kept_all
+                    else []
+                ),
             ],
             context=context,
             target_path=warehouse.layout.root / "logs" / "dbt",
@@ -199,6 +215,8 @@ def scoring_models(
             built.append(tuple(key.path))
             if kept_note and key == STAGED_INTERACTIONS:
                 event = event.with_metadata({**event.metadata, KEPT: kept_note})
+            if key in seeds.states:
+                event = event.with_metadata({**event.metadata, SEED_STATE: seeds.states[key]})
         yield event
     if spark:
         # The tables Spark built, copied into the warehouse: checks, fitted models and

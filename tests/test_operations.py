@@ -10,7 +10,6 @@ or quarantined (VOLATILE_COLUMNS), and doubles to 9 decimals (FLOAT_TYPES).
 from __future__ import annotations
 
 import os
-import re
 import resource
 import shutil
 import signal
@@ -395,8 +394,9 @@ def test_a_step_that_waits_for_the_writer_mid_run_gives_up_after_the_bound(
     # After the run's first progress line, the one line that says what it waited for.
     waited = [line for line in out.splitlines() if not line.startswith("[")]
     assert waited[0].startswith("Step raw__campaign_contacts waits for the warehouse writer"), out
-    # Checked every 2 s: it gives up between 3 and 3 + 2 s (and a poll) after it began waiting.
-    assert re.match(r"Gave up after [3-6] s waiting for the warehouse writer", err), err
+    # Checked every 2 s: it gives up between 3 and 3 + 2 s (and a poll) after it began
+    # waiting, and says the limit it was given.
+    assert err.startswith("Gave up after 3 s waiting for the warehouse writer"), err
     assert "held by run 0123abcd (daily_refresh, step scoring_models" in err
     assert "\nThe published tables were not changed.\n" in err
     (mine,) = [

@@ -102,23 +102,16 @@ def _last_staging_change(instance: dg.DagsterInstance) -> float:
 
 
 def excluded_from_build(context: dg.AssetExecutionContext, kept: list[dg.AssetKey]) -> list[str]:
-    """dbt's `--exclude` for the kept models and seeds: each of them, and each test that
-    reads kept ones and nothing else this step builds."""
+    """dbt's `--exclude` for the kept models: each model, and each test on kept models only."""
     specs = context.assets_def.specs_by_key
     ids = {specs[key].metadata["dagster_dbt/unique_id"] for key in kept}
-    not_built = ids | {
-        spec.metadata["dagster_dbt/unique_id"]
-        for key, spec in specs.items()
-        if key not in context.selected_asset_keys
-    }
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     nodes = manifest["nodes"]
     tests = [
         unique_id
         for unique_id, node in nodes.items()
         if node["resource_type"] == "test"
-        and (reads := {n for n in node["depends_on"]["nodes"] if n.startswith(("model.", "seed."))})
-        and reads & ids
-        and reads <= not_built
+        and (models := {n for n in node["depends_on"]["nodes"] if n.startswith("model.")})
+        and models <= ids
     ]
     return [".".join(nodes[unique_id]["fqn"]) for unique_id in sorted(ids) + tests]

@@ -176,9 +176,9 @@ def scoring_models(
             f"{len(seeds.kept)} seeds kept: unchanged since loaded, and their tests passed."
         )
     yield from seeds.events()
-    kept_all = [*kept, *seeds.kept]
-    if not context.selected_asset_keys - set(kept_all):
+    if not context.selected_asset_keys - {*kept, *seeds.kept}:
         return
+    excluded = [*(excluded_from_build(context, kept) if kept else []), *seeds.excluded]
     kept_note = ""
     if kept:
         kept_note = (
@@ -198,11 +198,7 @@ def scoring_models(
                 "--vars",
                 json.dumps(dbt_vars),
                 *(["--full-refresh"] if config.full_refresh else []),
-                *(
-                    ["--exclude", " ".join(excluded_from_build(context, kept_all))]
-                    if kept_all
-                    else []
-                ),
+                *(["--exclude", " ".join(excluded)] if excluded else []),
             ],
             context=context,
             target_path=warehouse.layout.root / "logs" / "dbt",

@@ -105,7 +105,7 @@ def seeds_to_keep(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Se
             recorded
             and recorded.value == result.states[key]
             and (nodes[unique_id]["schema"], nodes[unique_id]["alias"]) in present
-            and all(_last_passed(storage, check, context.run_id) for check in checks[key])
+            and all(_last_passed(storage, check, context.run.run_id) for check in checks[key])
         ):
             result.kept[key] = built.dagster_event.partition or "an earlier run"
             result.outputs[key] = context.assets_def.get_output_name_for_asset_key(key)

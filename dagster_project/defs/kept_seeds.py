@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from .. import settings
 from .dbt_project import dbt_project
@@ -164,11 +163,11 @@ def _state(manifest: Mapping[str, Any], unique_id: str, tests: list[Mapping[str,
 
 
 def _last_passed(storage, check: dg.AssetCheckKey, run_id: str) -> bool:
-    """Whether the check's latest result before this run (which has planned it) passed."""
+    """Whether the check's latest execution before this run (which has planned it) ended
+    with a passed evaluation: one still planned, failed or skipped holds none."""
     for record in storage.get_asset_check_execution_history(check, limit=3):
         if record.run_id == run_id:
             continue
-        if record.status != AssetCheckExecutionRecordStatus.SUCCEEDED or record.event is None:
-            return False
-        return bool(getattr(record.event.dagster_event.event_specific_data, "passed", False))
+        evaluation = record.event.dagster_event.event_specific_data if record.event else None
+        return bool(getattr(evaluation, "passed", False))
     return False

@@ -2,6 +2,7 @@
 dbt assets read its manifest), and the dbt executable every invocation runs."""
 
 import importlib.metadata
+import json
 import os
 import re
 import sys
@@ -38,6 +39,16 @@ class ScoringDbtCli(DbtCliResource):
 dbt_project = DbtProject(
     project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
 )
+# Metadata dagster-dbt gives each asset and check spec: the dbt node it stands for.
+UNIQUE_ID = "dagster_dbt/unique_id"
+
+
+def read_manifest() -> dict:
+    """The manifest the dbt assets are defined from, as `dbt parse` wrote it (the steps
+    that keep tables read the nodes' dependencies, tests and files there)."""
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+
+
 # Under `dagster dev` only (started by `python -m dagster_project ui` with this
 # interpreter's scripts first on its PATH): re-parse so model edits show up.
 dbt_project.prepare_if_dev()

@@ -22,13 +22,12 @@ nothing new to read; keeping only some would skip publication of the others' cha
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import dagster as dg
 
 from ..lib.pending_interactions import why_scores_change
-from .dbt_project import dbt_project
+from .dbt_project import UNIQUE_ID, read_manifest
 from .resources import Warehouse
 
 STAGED_INTERACTIONS = dg.AssetKey(["staging", "stg_interactions"])
@@ -104,8 +103,8 @@ def _last_staging_change(instance: dg.DagsterInstance) -> float:
 def excluded_from_build(context: dg.AssetExecutionContext, kept: list[dg.AssetKey]) -> list[str]:
     """dbt's `--exclude` for the kept models: each model, and each test on kept models only."""
     specs = context.assets_def.specs_by_key
-    ids = {specs[key].metadata["dagster_dbt/unique_id"] for key in kept}
-    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    ids = {specs[key].metadata[UNIQUE_ID] for key in kept}
+    manifest = read_manifest()
     nodes = manifest["nodes"]
     tests = [
         unique_id

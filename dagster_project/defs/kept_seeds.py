@@ -31,14 +31,13 @@ from typing import Any
 import dagster as dg
 
 from .. import settings
-from .dbt_project import dbt_project
+from .dbt_project import UNIQUE_ID, read_manifest
 from .resources import Warehouse
 
 # Metadata of a seed's materialisation: the state it was loaded (or kept) in.
 SEED_STATE = "seed_state"
 # Metadata of a kept seed and of its carried-over test results.
 KEPT_NOTE = "kept"
-UNIQUE_ID = "dagster_dbt/unique_id"
 
 
 @dataclass
@@ -81,7 +80,7 @@ def seeds_to_keep(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Se
     result = SeedsKept()
     if not seeds:
         return result
-    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest()
     nodes = manifest["nodes"]
     # The tests Dagster runs as the seeds' checks in this step (a test that also reads a
     # source runs after the loads, in another step).

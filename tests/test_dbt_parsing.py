@@ -136,3 +136,20 @@ def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt() -> None:
     assert "_cli_version" in vars(DbtCliResource)
     dbt = ScoringDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     assert dbt._cli_version == version.parse(importlib.metadata.version("dbt-core"))
+
+
+def test_a_dbt_invocation_builds_no_adapter_in_the_dagster_process(tmp_path) -> None:
+    """dagster-dbt builds a dbt adapter (every dbt macro loaded, some 3 s) before each
+    invocation unless its hook says not to: the hook is still the one `cli` calls, and a
+    real invocation through the resource runs dbt with no adapter on the Dagster side."""
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.defs.dbt_project import DBT_EXECUTABLE, ScoringDbtCli, dbt_project
+
+    assert "_initialize_dbt_core_adapter" in vars(DbtCliResource)
+    dbt = ScoringDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    invocation = dbt.cli(["ls", "--select", "customer_rfm"], target_path=tmp_path / "target")
+    listed = [line for line in invocation.stream_raw_events() if "customer_rfm" in str(line)]
+    assert invocation.wait().is_successful()
+    assert listed, "dbt ls ran and listed the model"
+    assert invocation.adapter is None

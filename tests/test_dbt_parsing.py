@@ -139,7 +139,7 @@ def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt() -> None:
 
 
 def test_a_dbt_invocation_builds_no_adapter_in_the_dagster_process(tmp_path) -> None:
-    """dagster-dbt builds a dbt adapter (every dbt macro loaded, some 3 s) before each
+    """dagster-dbt builds a dbt adapter (every dbt macro loaded, up to 2 s) before each
     invocation unless its hook says not to: the hook is still the one `cli` calls, and a
     real invocation through the resource runs dbt with no adapter on the Dagster side."""
     from dagster_dbt import DbtCliResource

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -306,7 +307,7 @@ def check_metadata(result: dg.ExecuteInProcessResult, check_name: str) -> dict:
 
 
 def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publishes(
-    tmp_path: Path, instance_on_disk: dg.DagsterInstance
+    tmp_path: Path, instance_on_disk: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     daily = make_demo_run(tmp_path / "data", customers=SMALL, instance=instance_on_disk)
     assert daily.result.success, failure_text(daily.result)
@@ -323,9 +324,19 @@ def test_hourly_refresh_reloads_only_interactions_rebuilds_the_scores_then_publi
     tick = datetime(SCORING_DATE.year, SCORING_DATE.month, SCORING_DATE.day, 10, 15, tzinfo=PARIS)
     request = evaluate_hourly(tick, daily.instance)
     assert request.partition_key == SCORING_DATE.isoformat() and request.asset_selection is None
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     hourly = run_daily(SCORING_DATE, daily.instance, job="hourly_behaviour_refresh")
 
     assert hourly.success, failure_text(hourly)
+    # Every model but the seeds kept: over 200 dbt resources, which dagster-dbt runs from a
+    # temporary copy of the project; the run removed it.
+    assert any(
+        "temporary copy of DBT project" in entry.user_message
+        for entry in daily.instance.all_logs(hourly.run_id)
+    )
+    assert not list(temporary.glob("*/selectors.yml"))
     # The interactions suite validates the rows loaded since it last passed: all of them in
     # the first run, none in this one (no new file).
     first_check = check_metadata(daily.result, "gx_stg_interactions")

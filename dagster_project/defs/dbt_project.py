@@ -5,12 +5,13 @@ import importlib.metadata
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging import version
 
 from .. import settings
@@ -51,6 +52,20 @@ class ScoringDbtCli(DbtCliResource):
 dbt_project = DbtProject(
     project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
 )
+
+
+def remove_project_copy(invocation: DbtCliInvocation) -> None:
+    """Delete the copy of the dbt project an invocation ran in, if it ran in one.
+
+    When a run selects more than 200 dbt resources (a subset launched from the UI, the hourly
+    job when it rebuilds every score but keeps the seeds), dagster-dbt copies the project to
+    a new temporary directory, writes a selectors.yml there naming them, runs dbt in it and
+    leaves it behind: 5 MB in /tmp for every such run. Called once dbt has finished.
+    """
+    if invocation.project_dir.resolve() != Path(dbt_project.project_dir).resolve():
+        shutil.rmtree(invocation.project_dir, ignore_errors=True)
+
+
 # Metadata dagster-dbt gives each asset and check spec: the dbt node it stands for.
 UNIQUE_ID = "dagster_dbt/unique_id"
 

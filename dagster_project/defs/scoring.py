@@ -18,7 +18,7 @@ from ..lib import spark_exchange
 from ..lib.canonical import SOURCES
 from ..lib.dbt_environment import SCORING_DATE_VARIABLE, dbt_environment
 from ..lib.sources import MappingError
-from .dbt_project import dbt_project
+from .dbt_project import dbt_project, remove_project_copy
 from .kept_scores import KEPT, STAGED_INTERACTIONS, excluded_from_build, models_to_keep
 from .kept_seeds import SEED_STATE, SeedsKept, seeds_to_keep
 from .partitions import one_date_per_run, scoring_dates
@@ -205,15 +205,18 @@ def scoring_models(
         )
     # Events are yielded as dbt reports them, so Dagster records them while dbt goes on.
     built = []
-    for event in with_row_counts(invocation):
-        if isinstance(event, dg.Output):
-            key = context.asset_key_for_output(event.output_name)
-            built.append(tuple(key.path))
-            if kept_note and key == STAGED_INTERACTIONS:
-                event = event.with_metadata({**event.metadata, KEPT: kept_note})
-            if key in seeds.states:
-                event = event.with_metadata({**event.metadata, SEED_STATE: seeds.states[key]})
-        yield event
+    try:
+        for event in with_row_counts(invocation):
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                built.append(tuple(key.path))
+                if kept_note and key == STAGED_INTERACTIONS:
+                    event = event.with_metadata({**event.metadata, KEPT: kept_note})
+                if key in seeds.states:
+                    event = event.with_metadata({**event.metadata, SEED_STATE: seeds.states[key]})
+            yield event
+    finally:
+        remove_project_copy(invocation)
     if spark:
         # The tables Spark built, copied into the warehouse: checks, fitted models and
         # publication read them there as they read DuckDB's.

@@ -37,25 +37,17 @@ class CustomerValueConfig(dg.Config):
     purchase_model: Literal["bgnbd", "pareto_nbd"] = "bgnbd"
 
 
-def _read(warehouse: Warehouse, table: str, scoring_date: date) -> pd.DataFrame:
+def _read(warehouse: Warehouse, features: dg.AssetKey, scoring_date: date) -> pd.DataFrame:
     """A feature table, refused when dbt built it for another scoring date."""
-    with warehouse.connect(read_only=True) as con:
-        frame = con.execute(f"select * from {table} order by customer_id").df()
+    frame = warehouse.read_table(features, order_by="customer_id")
     dates = {pd.Timestamp(d).date() for d in frame["scoring_date"].unique()}
     if dates - {scoring_date}:
         raise dg.Failure(
-            f"{table} is as of {sorted(dates)}, not {scoring_date}: rebuild the dbt features "
-            "for this scoring date first (run daily_refresh for it).",
+            f"{'.'.join(features.path)} is as of {sorted(dates)}, not {scoring_date}: "
+            "rebuild the dbt features for this scoring date first (run daily_refresh for it).",
             allow_retries=False,
         )
     return frame
-
-
-def _replace_table(warehouse: Warehouse, table: str, frame: pd.DataFrame) -> None:
-    with warehouse.connect() as con:
-        con.execute("create schema if not exists predictions")
-        con.register("frame", frame)
-        con.execute(f"create or replace table {table} as select * from frame")
 
 
 # Blocking here (nothing downstream of a bad fit runs) and gating for publication (a later
@@ -143,7 +135,7 @@ def customer_value(
     context: dg.AssetExecutionContext, config: CustomerValueConfig, warehouse: Warehouse
 ):
     scoring_date = date.fromisoformat(context.partition_key)
-    features = _read(warehouse, "features.customer_value_features", scoring_date)
+    features = _read(warehouse, FEATURES, scoring_date)
     fitted_at = datetime.now(UTC).replace(tzinfo=None)
     version = cv.model_version(config.purchase_model)
     model, reason = None, ""
@@ -174,7 +166,7 @@ def customer_value(
     predictions["expected_next_order_date"] = pd.to_datetime(
         predictions["expected_next_order_date"]
     ).dt.date
-    _replace_table(warehouse, "predictions.customer_value", predictions)
+    warehouse.replace_table(PREDICTIONS, predictions)
     metadata = {
         "scoring_date": scoring_date.isoformat(),
         "model_version": version,
@@ -224,7 +216,7 @@ def model_backtest(
     context: dg.AssetExecutionContext, config: CustomerValueConfig, warehouse: Warehouse
 ):
     scoring_date = date.fromisoformat(context.partition_key)
-    features = _read(warehouse, "features.customer_value_backtest_features", scoring_date)
+    features = _read(warehouse, BACKTEST_FEATURES, scoring_date)
     if features.empty:
         yield dg.MaterializeResult(
             metadata={"customers": 0, "not_fitted": "No customer ordered before the cutoff."}

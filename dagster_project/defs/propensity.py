@@ -15,18 +15,17 @@ from threadpoolctl import threadpool_limits
 
 from .. import settings
 from ..lib import propensity
-from ..lib.warehouse import quote_ident
 from .partitions import one_date_per_run, scoring_dates
 from .resources import Warehouse
 
 FEATURES = dg.AssetKey(["intermediate", "int_customer_propensity_features"])
-TABLE = ("predictions", "purchase_propensity")
+TABLE = dg.AssetKey(["predictions", "purchase_propensity"])
 MIN_AUC = 0.6
 SEED = 20261129
 
 
 @dg.asset(
-    key=dg.AssetKey(list(TABLE)),
+    key=TABLE,
     deps=[FEATURES],
     partitions_def=scoring_dates,
     backfill_policy=one_date_per_run,
@@ -37,7 +36,7 @@ SEED = 20261129
     check_specs=[
         dg.AssetCheckSpec(
             "holdout_auc_at_least_0_6",
-            asset=dg.AssetKey(list(TABLE)),
+            asset=TABLE,
             description=f"Warns when the holdout AUC is below {MIN_AUC} (or cannot be measured).",
         )
     ],
@@ -49,22 +48,13 @@ SEED = 20261129
 )
 def purchase_propensity(context: dg.AssetExecutionContext, warehouse: Warehouse):
     scoring_date = date.fromisoformat(context.partition_key)
-    with warehouse.connect(read_only=True) as con:
-        features = con.execute(
-            f"select * from {'.'.join(quote_ident(p) for p in FEATURES.path)}"
-        ).df()
+    features = warehouse.read_table(FEATURES)
     # Thread oversubscription makes scikit-learn crawl on small shared machines; the OpenMP
     # runtime is loaded with scikit-learn, too early for OMP_NUM_THREADS to be set here.
     with threadpool_limits(limits=1):
         fit = propensity.fit_propensity(features, seed=SEED)
     table = fit.scores.assign(scoring_date=scoring_date, model_version=propensity.MODEL_VERSION)
-    schema, name = (quote_ident(p) for p in TABLE)
-    with warehouse.connect() as con:
-        con.execute(f"create schema if not exists {schema}")
-        con.register("scored", table)
-        con.execute("begin")
-        con.execute(f"create or replace table {schema}.{name} as select * from scored")
-        con.execute("commit")
+    warehouse.replace_table(TABLE, table)
     measured = fit.auc is not None
     return dg.MaterializeResult(
         metadata={

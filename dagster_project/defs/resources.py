@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas
 import yaml
 
 from ..lib import spark_exchange, warehouse
@@ -138,6 +139,28 @@ class Warehouse(dg.ConfigurableResource):
         with warehouse.connect(self.layout.warehouse, read_only=read_only) as con:
             bound_memory(con, self.layout.root)
             yield con
+
+    # The fitted models' side of the warehouse: they read a dbt model whole and write the
+    # table dbt reads back as a source (`schema.table` from the asset key of each).
+    def read_table(self, key: dg.AssetKey, order_by: str | None = None) -> pandas.DataFrame:
+        """The whole table of `key` as a DataFrame, in `order_by` order if given."""
+        order = f" order by {warehouse.quote_ident(order_by)}" if order_by else ""
+        with self.connect(read_only=True) as con:
+            return con.execute(f"select * from {_table_of(key)}{order}").df()
+
+    def replace_table(self, key: dg.AssetKey, frame: pandas.DataFrame) -> None:
+        """`frame` as the table of `key`, replacing it in one statement (its schema made
+        if missing)."""
+        with self.connect() as con:
+            con.execute(f"create schema if not exists {warehouse.quote_ident(key.path[0])}")
+            con.register("frame", frame)
+            con.execute(f"create or replace table {_table_of(key)} as select * from frame")
+
+
+def _table_of(key: dg.AssetKey) -> str:
+    """`schema.table` of an asset key of two parts, quoted."""
+    schema, table = key.path
+    return f"{warehouse.quote_ident(schema)}.{warehouse.quote_ident(table)}"
 
 
 def dbt_cli(scoring: ScoringSettings) -> ScoringDbtCli:

@@ -14,16 +14,15 @@ import dagster as dg
 
 from .. import settings
 from ..lib import survival
-from ..lib.warehouse import quote_ident
 from .partitions import one_date_per_run, scoring_dates
 from .resources import Warehouse
 
 FEATURES = dg.AssetKey(["intermediate", "int_customer_channel_journeys"])
-TABLE = ("predictions", "channel_survival")
+TABLE = dg.AssetKey(["predictions", "channel_survival"])
 
 
 @dg.asset(
-    key=dg.AssetKey(list(TABLE)),
+    key=TABLE,
     deps=[FEATURES],
     partitions_def=scoring_dates,
     backfill_policy=one_date_per_run,
@@ -39,19 +38,10 @@ TABLE = ("predictions", "channel_survival")
 )
 def channel_survival(context: dg.AssetExecutionContext, warehouse: Warehouse):
     scoring_date = date.fromisoformat(context.partition_key)
-    with warehouse.connect(read_only=True) as con:
-        customers = con.execute(
-            f"select * from {'.'.join(quote_ident(p) for p in FEATURES.path)}"
-        ).df()
+    customers = warehouse.read_table(FEATURES)
     table = survival.survival_by_channel(customers)
     table["scoring_date"] = scoring_date
-    schema, name = (quote_ident(p) for p in TABLE)
-    with warehouse.connect() as con:
-        con.execute(f"create schema if not exists {schema}")
-        con.register("fitted", table)
-        con.execute("begin")
-        con.execute(f"create or replace table {schema}.{name} as select * from fitted")
-        con.execute("commit")
+    warehouse.replace_table(TABLE, table)
     first = table[table["channel_of"] == "first"]
     return dg.MaterializeResult(
         metadata={

@@ -59,11 +59,13 @@ def prepare(work_dir: Path, scale: float) -> tuple[Path, int]:
         timed("dbt run +customer_value_features", scoring.run_dbt, features_command,
               str(warehouse), target)  # fmt: skip
     path = work_dir / "customer_value_features.parquet"
+    # In the order the Dagster asset reads them (defs/prediction.py): the optimiser's path,
+    # and on a likelihood ridge where it stops, follow the order of the rows.
     with quiet(duckdb.connect(str(warehouse), read_only=True)) as con:
         con.execute(
             "copy (select customer_id, frequency, recency_days, tenure_days, "
-            "mean_repeat_order_value from features.customer_value_features) "
-            f"to {quote_literal(str(path))} (format parquet)"
+            "mean_repeat_order_value from features.customer_value_features "
+            f"order by customer_id) to {quote_literal(str(path))} (format parquet)"
         )
         fitted = con.execute(f"select count(*) from {quote_literal(str(path))}").fetchone()[0]
     return path, fitted

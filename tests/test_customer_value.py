@@ -78,6 +78,43 @@ def test_the_fit_is_the_maximum_of_the_likelihood(fitted, simulated) -> None:
             assert log_likelihood(**{**best, name: best[name] * factor}) < at_best, name
 
 
+# Everyone drops out after a purchase with the same probability, 0.25: BG/NBD's likelihood
+# then rises without end as a and b grow together (a ridge). Before shapes were capped, the
+# unbounded optimiser ran these rows, shuffled, to a = 1e30 and a positive log-likelihood.
+NO_DROPOUT_SPREAD = {"r": 0.5, "alpha": 20.0, "a": 1e8, "b": 3e8}
+
+
+@pytest.fixture(scope="module")
+def ridge() -> pd.DataFrame:
+    return simulate_bgnbd(100_000, **NO_DROPOUT_SPREAD, seed=3)
+
+
+def test_a_base_without_dropout_spread_gets_one_answer_in_any_row_order(ridge) -> None:
+    shuffled = ridge.sample(frac=1, random_state=3)
+    models = [cv.fit(ridge, "bgnbd"), cv.fit(shuffled, "bgnbd")]
+    for model in models:
+        fit = model.purchase
+        assert fit.converged, fit
+        p = fit.parameters
+        assert p["a"] / (p["a"] + p["b"]) == pytest.approx(0.25, rel=0.02)
+        assert p["a"] > 1000 and max(p.values()) <= cv.SHAPE_CAP
+        assert fit.log_likelihood == pytest.approx(models[0].purchase.log_likelihood, abs=0.5)
+    first, second = (cv.predict(m, ridge).set_index("customer_id") for m in models)
+    for column in ("p_alive", "expected_orders_365d", "p_order_90d"):
+        assert np.allclose(first[column], second[column], rtol=1e-3, atol=1e-5), column
+
+
+def test_a_shape_held_at_its_cap_is_named_and_the_rest_still_fits(ridge, monkeypatch) -> None:
+    """With the cap at 1,000, b (three times a on this ridge) stops there, the likelihood
+    still rising beyond it; a settles at the same dropout probability."""
+    monkeypatch.setattr(cv, "SHAPE_CAP", 1000.0)
+    fit = cv.fit_purchase(ridge, "bgnbd").purchase
+    assert fit.at_cap == ("b",)
+    assert fit.parameters["b"] == pytest.approx(1000.0)
+    assert fit.converged
+    assert fit.parameters["a"] / (fit.parameters["a"] + 1000.0) == pytest.approx(0.25, rel=0.02)
+
+
 HAND = pd.DataFrame(
     {
         "customer_id": ["one_order", "regular", "lapsed_heavy"],

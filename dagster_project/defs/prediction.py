@@ -76,6 +76,7 @@ def _fit_metadata(fit: cv.Fit, prefix: str) -> dict:
         f"{prefix}_fit_seconds": round(fit.seconds, 2),
         f"{prefix}_converged": fit.converged,
         f"{prefix}_max_gradient_per_customer": float(f"{fit.max_gradient:.3g}"),
+        f"{prefix}_shapes_at_cap": ", ".join(fit.at_cap) or "none",
     }
 
 
@@ -84,7 +85,12 @@ def _fit_checks(model: cv.CustomerValueModel | None, reason: str) -> list[dg.Ass
     fits = [model.purchase, model.spend] if model else []
     details = {
         f.model: dg.MetadataValue.json(
-            {"parameters": f.parameters, "max_gradient": f.max_gradient, "converged": f.converged}
+            {
+                "parameters": f.parameters,
+                "max_gradient": f.max_gradient,
+                "shapes_at_cap": list(f.at_cap),
+                "converged": f.converged,
+            }
         )
         for f in fits
     }

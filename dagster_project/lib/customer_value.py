@@ -29,11 +29,23 @@ DAYS_PER_MONTH = 365 / 12
 HORIZON_MONTHS = 12
 HORIZON_DAYS = 365
 # Largest |d log-likelihood / d log(parameter)| per customer accepted as an optimum: moving
-# any parameter by 1 % then changes the mean log-likelihood by less than 1e-5. (On a base
-# with little spread in dropout, BG/NBD's a and b grow together along a ridge whose slope
-# pymc's optimiser leaves at a few 1e-4: the predictions are those of the limit.)
+# any parameter by 1 % then changes the mean log-likelihood by less than 1e-5.
 GRADIENT_TOLERANCE = 1e-3
-MODEL_VERSION = "1"
+# The shapes of the heterogeneity distributions (Gamma rates, Beta dropout, Gamma spend) are
+# capped here: a shape above it is a point mass for every practical purpose (coefficient of
+# variation at most 1e-3). Where customers barely differ in, say, dropout, the likelihood
+# keeps rising as a and b grow together (a ridge, a/(a+b) fixed) and an unbounded optimiser
+# followed it until floating point gave way (a = 1e30, a positive log-likelihood), or
+# stopped somewhere on it depending on the rows' order. Capped, it stops on the ridge or at
+# the cap, with the predictions of the limit model either way.
+SHAPE_CAP = 1e6
+SHAPE_PARAMETERS = frozenset({"r", "a", "b", "s", "p", "q"})
+# Along such a ridge L-BFGS-B's picture of the curvature can go stale and it stops short
+# (its steps no longer reduce the objective), the gradient still above the tolerance;
+# started again from there with a fresh picture, it goes on. A fit is started again (this
+# many times at most) until its gradient is a tenth of the tolerance.
+RESTARTS = 2
+MODEL_VERSION = "2"  # 2: shapes capped at SHAPE_CAP
 
 
 def model_version(purchase_model: str) -> str:
@@ -54,6 +66,7 @@ class Fit:
     customers: int
     seconds: float
     max_gradient: float  # largest |gradient| per customer at the optimum, in log-parameters
+    at_cap: tuple[str, ...] = ()  # shapes held at SHAPE_CAP (the likelihood rises beyond)
 
     @property
     def parameters_valid(self) -> bool:
@@ -90,32 +103,53 @@ def _quiet_pymc() -> None:
 
 
 def _fit_map(model, data: pd.DataFrame, names: tuple[str, ...], label: str) -> Fit:
-    """MAP fit (flat priors: maximum likelihood) and its log-likelihood and gradient."""
+    """MAP fit (flat priors: maximum likelihood), shapes capped at SHAPE_CAP, and its
+    log-likelihood and gradient."""
     started = time.perf_counter()
-    # L-BFGS-B stops once no gradient exceeds a tenth of what `Fit.converged` accepts: on a
-    # base with little spread in dropout, BG/NBD's a and b climb their ridge, and left to
-    # its default stop the optimiser followed it to 1e18, where the likelihood's floating
-    # point gives way (a positive log-likelihood, a gradient of 1e9 per customer).
-    stop = {"gtol": GRADIENT_TOLERANCE / 10 * max(len(data), 1)}
-    model.fit(data, method="map", progressbar=False, options=stop)
-    seconds = time.perf_counter() - started
-    posterior = model.idata.posterior
-    parameters = {k: float(posterior[k].values.squeeze()) for k in names}
+    model.build_model(data)
     pm_model = model.model
-    point = {
-        var.name: np.log(parameters[var.name.removesuffix("_log__")]) for var in pm_model.value_vars
-    }
-    log_likelihood = float(pm_model.compile_logp(jacobian=False)(point))
-    gradient = pm_model.compile_dlogp(jacobian=False)(point)
-    customers = len(data)
-    return Fit(
-        model=label,
-        parameters=parameters,
-        log_likelihood=log_likelihood,
-        customers=customers,
-        seconds=seconds,
-        max_gradient=float(np.max(np.abs(gradient))) / max(customers, 1),
-    )
+    parameter = [var.name.removesuffix("_log__") for var in pm_model.value_vars]
+    capped = np.array([name in SHAPE_PARAMETERS for name in parameter])
+    log_cap = math.log(SHAPE_CAP)
+    log_likelihood_at = pm_model.compile_logp(jacobian=False)
+    gradient_at = pm_model.compile_dlogp(jacobian=False)
+    start = None
+    for _ in range(1 + RESTARTS):
+        # L-BFGS-B runs until it can no longer improve (a relative reduction of 1e-13):
+        # its gradient test is in total-likelihood units, which a bound makes meaningless
+        # (the projected gradient never exceeds the distance to the bound), so
+        # `Fit.converged` judges the result per customer instead.
+        model.fit(
+            method="map",
+            progressbar=False,
+            bounds=[(None, log_cap) if c else (None, None) for c in capped],
+            options={"ftol": 1e-13},
+            start=start,
+        )
+        posterior = model.idata.posterior
+        parameters = {k: float(posterior[k].values.squeeze()) for k in names}
+        log_point = np.log([parameters[name] for name in parameter])
+        point = dict(zip((var.name for var in pm_model.value_vars), log_point, strict=True))
+        log_likelihood = float(log_likelihood_at(point))
+        gradient = np.asarray(gradient_at(point))
+        # A shape at its cap whose likelihood still rises beyond it is where the fit belongs.
+        at_cap = capped & (log_point >= log_cap - 1e-9)
+        gradient = np.where(at_cap & (gradient > 0), 0.0, gradient)
+        fit = Fit(
+            model=label,
+            parameters=parameters,
+            log_likelihood=log_likelihood,
+            customers=len(data),
+            seconds=time.perf_counter() - started,
+            max_gradient=float(np.max(np.abs(gradient))) / max(len(data), 1),
+            at_cap=tuple(name for name, held in zip(parameter, at_cap, strict=True) if held),
+        )
+        if fit.max_gradient <= GRADIENT_TOLERANCE / 10 or not (
+            fit.parameters_valid and math.isfinite(log_likelihood)
+        ):
+            return fit
+        start = point
+    return fit
 
 
 def purchase_data(features: pd.DataFrame) -> pd.DataFrame:

@@ -77,15 +77,12 @@ def test_prediction_assets_show_their_fit_and_run_one_date_per_run(demo_run: Pip
     for name in ("r", "alpha", "a", "b"):
         assert fit[f"purchase_{name}"] > 0
     assert fit["purchase_converged"] is True and fit["purchase_log_likelihood"] < 0
-    # A shape held at SHAPE_CAP is named, and only such a shape (the demo's 607 buyers
-    # barely differ in dropout, about 3 %: a and b climb their ridge and b stops at the cap).
-    for prefix, names in (
-        ("purchase", cv.PURCHASE_PARAMETERS["bgnbd"]),
-        ("spend", cv.SPEND_PARAMETERS),
-    ):
-        at_cap = {n for n in names if fit[f"{prefix}_{n}"] == pytest.approx(cv.SHAPE_CAP)}
-        named = fit[f"{prefix}_shapes_at_cap"]
-        assert (set(named.split(", ")) if named != "none" else set()) == at_cap, prefix
+    # The demo's 607 buyers barely differ in dropout (about 3 %): a and b climb their ridge
+    # and the fit stops on it, below the cap, so no shape is named (a named one is tested
+    # in test_customer_value).
+    assert fit["purchase_shapes_at_cap"] == fit["spend_shapes_at_cap"] == "none"
+    a, b = fit["purchase_a"], fit["purchase_b"]
+    assert max(a, b) < cv.SHAPE_CAP and 0.01 < a / (a + b) < 0.05
     assert fit["model_version"].startswith("bgnbd+gamma_gamma v2")
 
 

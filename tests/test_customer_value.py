@@ -115,6 +115,16 @@ def test_a_shape_held_at_its_cap_is_named_and_the_rest_still_fits(ridge, monkeyp
     assert fit.parameters["a"] / (fit.parameters["a"] + 1000.0) == pytest.approx(0.25, rel=0.02)
 
 
+def test_only_shapes_are_capped_a_large_scale_is_not_named(simulated) -> None:
+    """alpha is a scale in the data's time unit: the same customers timed in units a million
+    times shorter give an alpha a million times larger, above SHAPE_CAP, fitted, not held."""
+    days = ["recency_days", "tenure_days"]
+    shorter = simulated.assign(**{c: simulated[c] * 1e6 for c in days})
+    fit = cv.fit_purchase(shorter, "bgnbd").purchase
+    assert fit.parameters["alpha"] > cv.SHAPE_CAP
+    assert fit.at_cap == () and fit.converged
+
+
 HAND = pd.DataFrame(
     {
         "customer_id": ["one_order", "regular", "lapsed_heavy"],

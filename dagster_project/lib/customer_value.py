@@ -128,8 +128,11 @@ def _fit_map(model, data: pd.DataFrame, names: tuple[str, ...], label: str) -> F
     def largest(gradient: np.ndarray, x: np.ndarray) -> float:
         """Largest |gradient| per customer, a shape at its cap aside when the likelihood
         still rises beyond it (where the fit belongs)."""
-        rising_beyond_cap = capped & (x >= log_cap) & (gradient < 0)
+        rising_beyond_cap = at_cap(x) & (gradient < 0)
         return float(np.max(np.abs(np.where(rising_beyond_cap, 0.0, gradient))))
+
+    def at_cap(x: np.ndarray) -> np.ndarray:
+        return capped & (x >= log_cap)
 
     initial = pm_model.initial_point()
     x = np.array([initial[name] for name in value_vars], dtype=float)
@@ -158,7 +161,7 @@ def _fit_map(model, data: pd.DataFrame, names: tuple[str, ...], label: str) -> F
         customers=len(data),
         seconds=time.perf_counter() - started,
         max_gradient=largest(gradient, x),
-        at_cap=tuple(name for name, value in zip(parameter, x, strict=True) if value >= log_cap),
+        at_cap=tuple(name for name, held in zip(parameter, at_cap(x), strict=True) if held),
     )
 
 

@@ -137,15 +137,15 @@ def _fit_map(model, data: pd.DataFrame, names: tuple[str, ...], label: str) -> F
     initial = pm_model.initial_point()
     x = np.array([initial[name] for name in value_vars], dtype=float)
     for _ in range(1 + RESTARTS):
-        x = minimize(
+        result = minimize(
             cost,
             x,
             jac=True,
             method="L-BFGS-B",
             bounds=[(None, log_cap) if c else (None, None) for c in capped],
             options={"gtol": GRADIENT_TOLERANCE / 10, "ftol": 1e-12},
-        ).x
-        mean_cost, gradient = cost(x)
+        )
+        x, mean_cost, gradient = result.x, result.fun, result.jac
         if not np.all(np.isfinite(x)) or largest(gradient, x) <= GRADIENT_TOLERANCE / 10:
             break
     parameters = {name: float(np.exp(value)) for name, value in zip(parameter, x, strict=True)}

@@ -78,6 +78,33 @@ def test_the_fit_is_the_maximum_of_the_likelihood(fitted, simulated) -> None:
             assert log_likelihood(**{**best, name: best[name] * factor}) < at_best, name
 
 
+@pytest.mark.parametrize("unit", [1e-3, 1e6])
+def test_the_spend_model_lands_on_the_same_fit_in_any_currency_unit(fitted, simulated, unit):
+    """Order values in a unit a million times smaller (cents of a small currency) gave
+    p 7,716 and q 2.9 where euros gave 6.2 and 4.0 before the spend model was fitted in
+    units of the mean order value: now only v, a scale in the currency, changes."""
+    in_unit = simulated.assign(mean_repeat_order_value=simulated["mean_repeat_order_value"] * unit)
+    model = cv.fit(in_unit, "bgnbd")
+    assert model.spend.converged
+    for name in ("p", "q"):
+        assert model.spend.parameters[name] == pytest.approx(
+            fitted.spend.parameters[name], rel=1e-3
+        )
+    assert model.spend.parameters["v"] == pytest.approx(
+        fitted.spend.parameters["v"] * unit, rel=1e-3
+    )
+    assert model.population_order_value == pytest.approx(
+        fitted.population_order_value * unit, rel=1e-3
+    )
+    # The log-likelihood is of the values in their own unit: log(unit) less per customer.
+    shift = fitted.spend.customers * np.log(unit)
+    assert model.spend.log_likelihood == pytest.approx(
+        fitted.spend.log_likelihood - shift, rel=1e-6
+    )
+    values = cv.predict(model, in_unit)["expected_order_value"] / unit
+    assert np.allclose(values, cv.predict(fitted, simulated)["expected_order_value"], rtol=1e-3)
+
+
 # Everyone drops out after a purchase with the same probability, 0.25: BG/NBD's likelihood
 # then rises without end as a and b grow together (a ridge). Before shapes were capped, the
 # unbounded optimiser ran these rows, shuffled, to a = 1e30 and a positive log-likelihood.

@@ -83,7 +83,7 @@ def test_prediction_assets_show_their_fit_and_run_one_date_per_run(demo_run: Pip
     assert fit["purchase_shapes_at_cap"] == fit["spend_shapes_at_cap"] == "none"
     a, b = fit["purchase_a"], fit["purchase_b"]
     assert max(a, b) < cv.SHAPE_CAP and 0.01 < a / (a + b) < 0.05
-    assert fit["model_version"].startswith("bgnbd+gamma_gamma v2")
+    assert fit["model_version"].startswith("bgnbd+gamma_gamma v3")
 
 
 def test_predictions_are_published_and_prospects_have_none(demo_run: PipelineRun) -> None:

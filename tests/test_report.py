@@ -172,6 +172,22 @@ def test_segment_kpis_follow_the_summary_and_the_history(published: Published) -
     assert len(today) == 11
     for row in today:
         assert row[1:6] == row[6:11], row[0]
+    # The segment's average predictions, as an analyst would compute them from the scores.
+    predicted = _query(
+        layout,
+        "select k.segment, k.avg_churn_probability, k.avg_clv,"
+        " round(avg(c.churn_probability), 4), round(avg(c.clv_12m), 2)"
+        " from segment_kpis k left join customer_scores c using (segment)"
+        f" where k.scoring_date = '{SCORING_DATE}' group by all",
+    )
+    assert {segment for segment, *_ in predicted if _[0] is not None} >= {
+        "champions",
+        "hibernating",
+    }
+    for segment, churn, clv, expected_churn, expected_clv in predicted:
+        assert (churn, clv) == pytest.approx((expected_churn, expected_clv), abs=1e-4), segment
+    churn = {segment: value for segment, value, *_ in predicted}
+    assert churn["prospect"] is None and churn["champions"] < churn["at_risk"]
     dates = _query(
         layout,
         "select scoring_date, count(*), sum(customers), count(next_order_conversion)"

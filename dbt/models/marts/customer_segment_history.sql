@@ -32,7 +32,10 @@ final as (
         frequency,
         monetary,
         rfm_score_100,
-        behavioural_score
+        behavioural_score,
+        -- For segment_kpis (the segment's average churn probability and CLV on each date).
+        churn_probability,
+        clv_12m
     from scores
 )
 

@@ -1,7 +1,8 @@
 -- One row per scoring date in the history and segment of seed segment_definitions (empty
 -- segments with zero customers): size, share, revenue and orders in the RFM window, average
 -- order value, the share who ordered again within `calibration_horizon_days` (once that
--- horizon has elapsed before the scoring date) and the change from the previous date.
+-- horizon has elapsed before the scoring date), the average churn probability and 12-month
+-- CLV predicted on that date, and the change from the previous date.
 -- Rebuilt from the appended customer_segment_history, so each publication adds its date
 -- and earlier dates gain their conversion as time passes. Only dates up to the scoring
 -- date are used, and only orders before it.
@@ -51,7 +52,11 @@ per_segment as (
         count(*) as customers,
         sum(coalesce(history.monetary, 0)) as revenue,
         sum(coalesce(history.frequency, 0)) as orders,
-        count(next_orders.customer_id) as converted_customers
+        count(next_orders.customer_id) as converted_customers,
+        -- Over the customers with a prediction (buyers; null on rows written before the
+        -- history kept predictions).
+        avg(history.churn_probability) as avg_churn_probability,
+        avg(history.clv_12m) as avg_clv
     from history
     left join next_orders
         on
@@ -76,9 +81,8 @@ kpis as (
             when dates.has_elapsed_horizon
                 then round(per_segment.converted_customers / nullif(per_segment.customers, 0), 4)
         end as next_order_conversion,
-        -- Filled once the customer-base predictions are published with the scores.
-        cast(null as {{ dbt.type_float() }}) as avg_churn_probability,
-        cast(null as {{ dbt.type_float() }}) as avg_clv
+        round(per_segment.avg_churn_probability, 4) as avg_churn_probability,
+        round(per_segment.avg_clv, 2) as avg_clv
     from dates
     cross join definitions
     left join per_segment

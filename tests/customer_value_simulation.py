@@ -16,9 +16,12 @@ def simulate_bgnbd(
     p: float = 6.0,
     q: float = 4.0,
     v: float = 15.0,
+    dropout_at_first: bool = False,
 ) -> pd.DataFrame:
     """Features as the dbt model gives them: BG/NBD purchases over each customer's tenure
-    (continuous time, whole days not rounded), Gamma-Gamma order values."""
+    (continuous time, whole days not rounded), Gamma-Gamma order values. With
+    `dropout_at_first`, MBG/NBD's: a customer may also drop out right after the first
+    purchase."""
     rng = np.random.default_rng(seed)
     tenure = rng.uniform(30, 720, customers)
     rate = rng.gamma(r, 1 / alpha, customers)
@@ -27,6 +30,8 @@ def simulate_bgnbd(
     recency = np.zeros(customers)
     for i in range(customers):
         t = 0.0
+        if dropout_at_first and rng.random() < dropout[i]:
+            continue
         while True:
             t += rng.exponential(1 / rate[i])
             if t > tenure[i]:

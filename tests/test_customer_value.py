@@ -34,6 +34,93 @@ def fitted(simulated: pd.DataFrame) -> cv.CustomerValueModel:
     return cv.fit(simulated, "bgnbd")
 
 
+@pytest.fixture(scope="module")
+def simulated_modified() -> pd.DataFrame:
+    """MBG/NBD customers: they may also drop out right after their first purchase."""
+    return simulate_bgnbd(8000, **TRUE, **SPEND, seed=20261201, dropout_at_first=True)
+
+
+@pytest.fixture(scope="module")
+def fitted_modified(simulated_modified: pd.DataFrame) -> cv.CustomerValueModel:
+    return cv.fit(simulated_modified)  # the default purchase model
+
+
+def test_mbgnbd_is_the_default_and_recovers_its_parameters(fitted_modified) -> None:
+    fit = fitted_modified.purchase
+    assert cv.DEFAULT_PURCHASE_MODEL == fit.model == "mbgnbd"
+    assert fit.converged and fit.customers == 8000
+    # The Beta's two shapes are the loosest (8,000 customers pin their ratio better).
+    for name, rel in {"r": 0.1, "alpha": 0.1, "a": 0.15, "b": 0.2}.items():
+        assert fit.parameters[name] == pytest.approx(TRUE[name], rel=rel), name
+    dropout = fit.parameters["a"] / (fit.parameters["a"] + fit.parameters["b"])
+    assert dropout == pytest.approx(TRUE["a"] / (TRUE["a"] + TRUE["b"]), abs=0.03)
+
+
+def test_a_one_time_buyer_slips_away_as_the_silence_grows(fitted, fitted_modified) -> None:
+    """The reason MBG/NBD is the default: under BG/NBD a customer who bought once two years
+    ago is as surely alive as one who bought last week, and reads as "no churn risk"."""
+    once = pd.DataFrame(
+        {
+            "customer_id": ["last_month", "last_year", "two_years_ago"],
+            "frequency": [0, 0, 0],
+            "recency_days": [0.0, 0.0, 0.0],
+            "tenure_days": [30.0, 365.0, 730.0],
+            "mean_repeat_order_value": [np.nan] * 3,
+        }
+    )
+    alive = cv.predict(fitted_modified, once)["p_alive"].to_numpy()
+    assert 1 > alive[0] > alive[1] > alive[2] > 0
+    # What the history supports: of the simulated one-time buyers, the older ones are more
+    # often gone (truth known in the simulation: a dropout probability of a/(a+b) = 0.24
+    # at the first purchase, then a purchase rate that makes a long silence unlikely).
+    assert alive[2] < 0.6
+    assert (cv.predict(fitted, once)["p_alive"] == 1.0).all()
+
+
+@pytest.mark.parametrize("model_name", ["mbgnbd", "bgnbd"])
+def test_p_no_order_in_closed_form_agrees_with_p_alive_and_expected_orders(
+    model_name, fitted, fitted_modified, simulated
+) -> None:
+    """P(no order within d days) starts at 1, falls with d, tends to P(gone) = 1 - P(alive)
+    (an active customer orders sooner or later), and P(at least one order) never exceeds the
+    expected number of orders."""
+    model = fitted_modified if model_name == "mbgnbd" else fitted
+    data = cv.purchase_data(simulated.head(500))
+    alive = cv.predict(model, simulated.head(500))["p_alive"].to_numpy()
+    assert np.allclose(cv.p_no_order(model, data, np.array(0.0)), 1.0)
+    previous = np.ones(len(data))
+    for days in (30.0, 90.0, 365.0):
+        p_none = cv.p_no_order(model, data, np.array(days))
+        # Strictly for all but customers all but surely gone (1 - 1e-17 is 1 in floats).
+        assert (p_none <= previous).all() and (p_none[alive > 1e-6] < previous[alive > 1e-6]).all()
+        assert (1 - p_none <= cv.expected_orders(model, data, days) + 1e-12).all()
+        previous = p_none
+    forever = cv.p_no_order(model, data, np.array(1e9))
+    assert np.allclose(forever, 1 - alive, atol=1e-3)
+
+
+def mbgnbd_expected_orders(params: dict, x, t_x, big_t, t) -> np.ndarray:
+    """Batislam, Denizel & Filiztekin (2007) eq. 6, written out for the tests."""
+    r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
+    tail = 1 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * hyp2f1(
+        r + x, b + x + 1, a + b + x, t / (alpha + big_t + t)
+    )
+    return (
+        (a + b + x)
+        / (a - 1)
+        * tail
+        / (1 + a / (b + x) * ((alpha + big_t) / (alpha + t_x)) ** (r + x))
+    )
+
+
+def test_mbgnbd_expected_orders_are_batislam_equation_6(fitted_modified, simulated) -> None:
+    data = cv.purchase_data(simulated.head(300))
+    expected = mbgnbd_expected_orders(
+        fitted_modified.purchase.parameters, data["frequency"], data["recency"], data["T"], 120.0
+    )
+    assert np.allclose(cv.expected_orders(fitted_modified, data, 120.0), expected, rtol=1e-8)
+
+
 def test_bgnbd_recovers_the_parameters_it_was_simulated_with(fitted) -> None:
     fit = fitted.purchase
     assert fit.converged and fit.parameters_valid
@@ -165,9 +252,15 @@ HAND = pd.DataFrame(
 )
 
 
-@pytest.mark.parametrize("model_name", ["bgnbd", "pareto_nbd"])
-def test_hand_checkable_customers_rank_as_a_marketer_expects(model_name, fitted, simulated) -> None:
-    model = fitted if model_name == "bgnbd" else cv.fit(simulated, "pareto_nbd")
+@pytest.mark.parametrize("model_name", ["mbgnbd", "bgnbd", "pareto_nbd"])
+def test_hand_checkable_customers_rank_as_a_marketer_expects(
+    model_name, fitted, fitted_modified, simulated
+) -> None:
+    model = {
+        "mbgnbd": lambda: fitted_modified,
+        "bgnbd": lambda: fitted,
+        "pareto_nbd": lambda: cv.fit(simulated, "pareto_nbd"),
+    }[model_name]()
     assert model.purchase.converged
     out = cv.predict(model, HAND).set_index("customer_id")
     alive, value = out["p_alive"], out["expected_orders_365d"] * out["expected_order_value"]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SCORING_DATE, PipelineRun
-from test_customer_value import bgnbd_expected_orders
+from test_customer_value import mbgnbd_expected_orders
 
 from dagster_project.defs.prediction import BACKTEST, PREDICTIONS, _fit_checks
 from dagster_project.lib import customer_value as cv
@@ -83,7 +83,7 @@ def test_prediction_assets_show_their_fit_and_run_one_date_per_run(demo_run: Pip
     assert fit["purchase_shapes_at_cap"] == fit["spend_shapes_at_cap"] == "none"
     a, b = fit["purchase_a"], fit["purchase_b"]
     assert max(a, b) < cv.SHAPE_CAP and 0.01 < a / (a + b) < 0.05
-    assert fit["model_version"].startswith("bgnbd+gamma_gamma v3")
+    assert fit["model_version"].startswith("mbgnbd+gamma_gamma v3")
 
 
 def test_predictions_are_published_and_prospects_have_none(demo_run: PipelineRun) -> None:
@@ -131,7 +131,7 @@ def test_clv_and_next_order_date_recomputed_for_a_few_customers(demo_run: Pipeli
 
 def test_backtest_numbers_recomputed_from_the_orders(demo_run: PipelineRun) -> None:
     backtest = query(demo_run, "select * from predictions.model_backtest").set_index("model")
-    assert set(backtest.index) == {"bgnbd", cv.BASELINE}
+    assert set(backtest.index) == {"mbgnbd", cv.BASELINE}
     cutoff = SCORING_DATE - timedelta(days=180)
     # What happened in the holdout, straight from the orders (not from the feature model).
     actual = query(
@@ -147,7 +147,7 @@ def test_backtest_numbers_recomputed_from_the_orders(demo_run: PipelineRun) -> N
         having min(order_date) < date '{cutoff}'
         """,
     ).set_index("customer_id")
-    model, naive = backtest.loc["bgnbd"], backtest.loc[cv.BASELINE]
+    model, naive = backtest.loc["mbgnbd"], backtest.loc[cv.BASELINE]
     assert model.customers == naive.customers == len(actual)
     assert model.actual_orders == naive.actual_orders == actual.holdout.sum()
     assert model.share_ordered_again == pytest.approx((actual.holdout > 0).mean())
@@ -161,7 +161,7 @@ def test_backtest_numbers_recomputed_from_the_orders(demo_run: PipelineRun) -> N
     )
     fitted = metadata(demo_run, BACKTEST)
     params = {k: fitted[f"purchase_{k}"] for k in ("r", "alpha", "a", "b")}
-    predicted = bgnbd_expected_orders(params, x, recency, tenure, 180.0)
+    predicted = mbgnbd_expected_orders(params, x, recency, tenure, 180.0)
     # Parameters are shown rounded to 6 decimals: agreement to a part in ten thousand.
     assert model.predicted_orders == pytest.approx(predicted.sum(), rel=1e-4)
     assert model.mean_absolute_error == pytest.approx(

@@ -1,6 +1,6 @@
 """Customer-base models fitted as assets, between the dbt features and the dbt marts.
 
-- predictions/customer_value: fits BG/NBD (or Pareto/NBD) and Gamma-Gamma on
+- predictions/customer_value: fits MBG/NBD (or BG/NBD, Pareto/NBD) and Gamma-Gamma on
   features.customer_value_features and writes one row of predictions per customer to
   predictions.customer_value; dbt reads it as a source for customer_predictions and
   customer_scores. Blocking checks: the fit converged; its parameters are finite and positive.
@@ -34,7 +34,7 @@ BACKTEST_FEATURES = dg.AssetKey(["features", "customer_value_backtest_features"]
 class CustomerValueConfig(dg.Config):
     """Which purchase model to fit (the spend model is always Gamma-Gamma)."""
 
-    purchase_model: Literal["bgnbd", "pareto_nbd"] = "bgnbd"
+    purchase_model: Literal["mbgnbd", "bgnbd", "pareto_nbd"] = cv.DEFAULT_PURCHASE_MODEL
 
 
 def _read(warehouse: Warehouse, features: dg.AssetKey, scoring_date: date) -> pd.DataFrame:
@@ -133,8 +133,9 @@ def _fit_checks(model: cv.CustomerValueModel | None, reason: str) -> list[dg.Ass
     description=(
         "predictions.customer_value: per customer with an order, P(alive), expected orders "
         "(90 days, 365 days, each of the next 12 months), P(an order within 90 days), the "
-        "expected next order date and the expected order value, from BG/NBD (or Pareto/NBD) "
-        "and Gamma-Gamma fitted on features.customer_value_features by maximum likelihood."
+        "expected next order date and the expected order value, from MBG/NBD (or BG/NBD, "
+        "Pareto/NBD) and Gamma-Gamma fitted on features.customer_value_features by maximum "
+        "likelihood."
     ),
 )
 def customer_value(

@@ -1,5 +1,6 @@
--- The inputs of the customer-base models (BG/NBD or Pareto/NBD, and Gamma-Gamma) as of
--- the scoring date, one row per customer with at least one counted order. Times in days.
+-- The inputs of the customer-base models (MBG/NBD, BG/NBD or Pareto/NBD, and Gamma-Gamma)
+-- as of the scoring date, one row per customer with at least one counted order. Times in
+-- days.
 with purchase_days as (
     select * from {{ ref('int_customer_purchase_days') }}
 ),

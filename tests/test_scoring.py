@@ -30,6 +30,7 @@ class TwoDates:
     publication_versions: list[int]
     results: list[dg.ExecuteInProcessResult]
     instance: dg.DagsterInstance
+    gone: str  # the prospect removed from the CRM export before the last run
 
 
 def read(layout: settings.DataDir, sql: str) -> pd.DataFrame:
@@ -40,7 +41,7 @@ def read(layout: settings.DataDir, sql: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def two_dates(tmp_path_factory: pytest.TempPathFactory) -> TwoDates:
     """The same files scored as of 2026-10-01, then 2026-11-01, then 2026-11-01 again
-    after a seed's table was lost from the warehouse."""
+    after a seed's table was lost from the warehouse and a prospect left the CRM export."""
     layout = use_data_dir(tmp_path_factory.mktemp("two_dates"))
     generate(layout.landing, customers=CUSTOMERS, seed=SEED, end_date=END_DATE)
     instance = dg.DagsterInstance.ephemeral()
@@ -51,12 +52,35 @@ def two_dates(tmp_path_factory: pytest.TempPathFactory) -> TwoDates:
         if len(results) == 2:
             with duckdb.connect(str(layout.warehouse)) as con:
                 con.execute(f"drop table scoring_rules.{LOST_SEED}")
+            gone = remove_a_prospect(layout)
         results.append(run_daily(scoring_date, instance))
         assert results[-1].success, failure_text(results[-1])
     with duckdb.connect(str(layout.published_db), read_only=True) as con:
         rows = con.execute("select version from publication_log order by 1").fetchall()
         versions = [v for (v,) in rows]
-    return TwoDates(layout, earlier, versions, results, instance)
+    return TwoDates(layout, earlier, versions, results, instance, gone)
+
+
+def remove_a_prospect(layout: settings.DataDir) -> str:
+    """Drop from the CRM export a prospect no other file mentions: rescoring the same date
+    must drop their history row of that date too."""
+    prospects = read(
+        layout,
+        "select customer_id from marts.customer_segment_history where segment = 'prospect'"
+        f" and scoring_date = '{EARLIER}' and customer_id not like 'guest:%'",
+    ).customer_id
+    others = "".join(
+        path.read_text(encoding="utf-8")
+        for path in layout.landing.rglob("*.csv")
+        if path.parent.name != "crm_customers"
+    )
+    gone = next(c for c in sorted(prospects) if c not in others)
+    (crm,) = (layout.landing / "crm_customers").glob("*.csv")
+    lines = crm.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(f"{gone},")]
+    assert len(kept) == len(lines) - 1
+    crm.write_text("".join(kept), encoding="utf-8")
+    return gone
 
 
 def test_an_earlier_date_ignores_later_facts(two_dates: TwoDates) -> None:
@@ -84,8 +108,13 @@ def test_history_keeps_each_date_once(two_dates: TwoDates) -> None:
         earlier.sort_values("customer_id").reset_index(drop=True),
         two_dates.earlier_segments.sort_values("customer_id").reset_index(drop=True),
     )
-    current = read(two_dates.layout, "select count(*) as n from marts.customer_scores").n[0]
-    assert (history.scoring_date.dt.date == LATER).sum() == current
+    current = read(two_dates.layout, "select customer_id from marts.customer_scores")
+    later = history[history.scoring_date.dt.date == LATER]
+    # The prospect who left the CRM export before the date was scored again is gone from
+    # both (their row of that date used to stay, and the history check then failed every
+    # rerun of the date).
+    assert sorted(later.customer_id) == sorted(current.customer_id)
+    assert two_dates.gone in set(earlier.customer_id) - set(later.customer_id)
 
 
 def test_migrations_follow_each_customer_between_dates(two_dates: TwoDates) -> None:

@@ -139,9 +139,11 @@
     '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}
 
-{#- Incremental history tables replace the rows of the scoring dates they rebuild: DuckDB
-    deletes and inserts on the unique key; Spark (Parquet tables) overwrites the partitions
-    of those dates, so the tables are partitioned by scoring_date there. -#}
+{#- Incremental history tables replace all the rows of the scoring dates they rebuild, the
+    rows of customers no longer scored included: DuckDB deletes and inserts on the unique
+    key, scoring_date (rows are unique on scoring_date and customer_id, which their tests
+    check); Spark (Parquet tables) overwrites the partitions of those dates, so the tables
+    are partitioned by scoring_date there. -#}
 {% macro history_incremental_strategy() -%}
     {{ return('insert_overwrite' if target.type == 'spark' else 'delete+insert') }}
 {%- endmacro %}

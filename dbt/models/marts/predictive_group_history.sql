@@ -5,7 +5,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['scoring_date', 'customer_id'],
+        unique_key='scoring_date',
         incremental_strategy=history_incremental_strategy(),
         partition_by=history_partition_by(),
         on_schema_change='append_new_columns',

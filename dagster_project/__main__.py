@@ -58,7 +58,14 @@ def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> 
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    if landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
+    if landing_is_empty(layout) and layout.warehouse.exists():
+        # Demo files in a data directory that holds real loads would be loaded as real
+        # data (same file names, so they replace the real files' rows).
+        print(
+            f"No landing files in {layout.landing}: nothing new to load, scoring what the "
+            "warehouse holds (demo data are generated only in a new data directory)."
+        )
+    elif landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
         from .demo import generate
 
         print(
@@ -148,8 +155,12 @@ def failure_messages(result, warehouse: Path | None = None) -> list[str]:
     from .lib.expectations import load_parameters
     from .lib.load_report import quarantine_causes
 
-    max_share = load_parameters(settings.EXPECTATIONS_DIR)["max_quarantine_share"]
-    causes = quarantine_causes(warehouse or settings.data_dir().warehouse, max_share)
+    limits = load_parameters(settings.EXPECTATIONS_DIR)
+    causes = quarantine_causes(
+        warehouse or settings.data_dir().warehouse,
+        limits["max_quarantine_share"],
+        limits["max_file_quarantine_share"],
+    )
     failed_steps: dict[str, list[str]] = {}  # message -> steps, so a shared cause shows once
     checks: list[tuple[str, str]] = []  # (check name, message)
     for event in result.all_events:

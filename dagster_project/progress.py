@@ -31,6 +31,7 @@ class _Step:
     checks: int = 0
     checks_failed: int = 0
     rows_by_asset: dict[str, int | None] = field(default_factory=dict)
+    quarantined: int = 0  # rows a load of this step put in quarantine
 
 
 class RunProgress:
@@ -103,6 +104,8 @@ class RunProgress:
             rows = materialization.metadata.get("dagster/row_count")
             asset = materialization.asset_key.to_user_string()
             step.rows_by_asset[asset] = int(rows.value) if rows is not None else None
+            quarantined = materialization.metadata.get("rows_quarantined")
+            step.quarantined += int(quarantined.value) if quarantined is not None else 0
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             step.checks += 1
             step.checks_failed += not event.event_specific_data.passed
@@ -120,10 +123,13 @@ class RunProgress:
 
 
 def _summary(key: str, step: _Step) -> str:
-    """The rows of the step's own asset (raw/transactions), else how many tables it built."""
+    """The rows of the step's own asset (raw/transactions) and those its load quarantined,
+    else how many tables it built."""
     parts = []
     if step.rows_by_asset.get(key) is not None:
         parts.append(f"{step.rows_by_asset[key]:,} rows")
+        if step.quarantined:
+            parts.append(f"{step.quarantined:,} quarantined")
     elif len(step.rows_by_asset) > 1:
         parts.append(f"{len(step.rows_by_asset)} tables")
     if step.checks:

@@ -57,8 +57,9 @@ def test_1998_history_scores_and_a_fully_quarantined_file_is_named_first(tmp_pat
     assert failed.returncode == 1
     first = failed.stderr.strip().splitlines()[0]
     assert first.startswith(
-        f"The run failed: 100.0% of the transactions rows were quarantined ({lines} of {lines}, "
-        f"limit 5%) in landing/cdnow/orders.txt ({lines} of {lines}); top reasons: "
+        f"The run failed: 100.0% of the transactions rows were quarantined ({lines} of {lines}; "
+        f"limits 5% of a source, 50% of a file) in landing/cdnow/orders.txt ({lines} of {lines}); "
+        "top reasons: "
         f"unparsable order_ts ({lines}, e.g. '1997-01-08')."
     ), failed.stderr
     assert "Traceback" not in failed.stderr and "failed: None" not in failed.stderr

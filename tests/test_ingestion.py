@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from dagster_project.lib import loader
+from dagster_project.lib.load_report import quarantine_causes
 from dagster_project.lib.sources import MappingError, load_mapping
 
 DEMO_HEADER = (
@@ -138,6 +139,27 @@ def test_wrong_encoding_is_one_clear_error(tmp_path: Path) -> None:
     message = str(error.value)
     assert "landing/till/ventes.csv" in message
     assert "not valid utf-8" in message and "encoding: cp1252" in message
+
+
+def test_a_utf16_file_gets_the_advice_that_reads_it(tmp_path: Path) -> None:
+    """Excel's "Unicode text" export is UTF-16: advising cp1252 only led to the next error."""
+    write(tmp_path / "landing/transactions/unicode.csv", GOOD.encode("utf-16"))
+    with pytest.raises(
+        MappingError, match=r"unicode\.csv: .*not valid utf-8\. It looks like UTF-16"
+    ):
+        load(tmp_path, mapping(tmp_path, DEMO_MAPPING))
+    utf16 = mapping(tmp_path, DEMO_MAPPING + "        csv: {encoding: utf-16}\n")
+    assert [(f.rows_loaded, f.rows_quarantined) for f in load(tmp_path, utf16).files] == [(1, 0)]
+
+
+def test_an_empty_file_is_named_as_empty(tmp_path: Path) -> None:
+    write(tmp_path / "landing/transactions/a.csv", GOOD)
+    write(tmp_path / "landing/transactions/failed_export.csv", b"")
+    with pytest.raises(MappingError) as error:
+        load(tmp_path, mapping(tmp_path, DEMO_MAPPING))
+    assert str(error.value).startswith(
+        "landing/transactions/failed_export.csv is empty (0 bytes, not even a header line)"
+    )
 
 
 # -- parquet and JSON lines, with their own column names ------------------------------
@@ -344,6 +366,104 @@ def test_changed_file_replaces_its_rows_and_removed_file_is_reported(tmp_path: P
     pruning = mapping(tmp_path, DEMO_MAPPING + "    prune_removed_files: true\n")
     load(tmp_path, pruning)
     assert rows(tmp_path, "select order_id from raw.transactions") == [("O1",)]
+
+
+def test_a_file_back_in_landing_or_renamed_keeps_its_rows(tmp_path: Path) -> None:
+    a = write(tmp_path / "landing/transactions/a.csv", GOOD)
+    write(tmp_path / "landing/transactions/b.csv", GOOD.replace("O1,", "O3,"))  # stays
+    away = tmp_path / "a.csv.away"
+    sources = mapping(tmp_path, DEMO_MAPPING)
+    pruning = mapping(tmp_path, DEMO_MAPPING + "    prune_removed_files: true\n")
+    load(tmp_path, sources)
+
+    def state() -> tuple[list[tuple], list[tuple]]:
+        """a.csv's rows and manifest lines (b.csv's stay as they are)."""
+        return (
+            rows(
+                tmp_path,
+                "select order_id, _source_file from raw.transactions where order_id = 'O1'",
+            ),
+            rows(
+                tmp_path,
+                "select file_path, is_present from raw.load_manifest"
+                " where file_path not like '%b.csv' order by 1",
+            ),
+        )
+
+    # Away for one load, then back: its rows stayed, and it is present again (the
+    # load-quality gate counts only present files).
+    a.rename(away)
+    load(tmp_path, sources)
+    away.rename(a)
+    assert [f.status for f in load(tmp_path, sources).files] == ["unchanged"] * 2
+    assert state() == (
+        [("O1", "landing/transactions/a.csv")],
+        [("landing/transactions/a.csv", True)],
+    )
+    # Under prune_removed_files its rows leave with it, and come back with it (they stayed
+    # away: the file counted as unchanged).
+    a.rename(away)
+    load(tmp_path, pruning)
+    assert state()[0] == []
+    away.rename(a)
+    back = load(tmp_path, pruning).files
+    assert [(f.path, f.status, f.rows_loaded) for f in back][0] == (
+        str(a.relative_to(tmp_path)),
+        "reloaded",
+        1,
+    )
+    assert state() == (
+        [("O1", "landing/transactions/a.csv")],
+        [("landing/transactions/a.csv", True)],
+    )
+    # Renamed under prune_removed_files: the rows move to the new name (the new name was
+    # skipped as a copy of the old one, whose rows were then pruned: lost).
+    a.rename(tmp_path / "landing/transactions/orders.csv")
+    result = load(tmp_path, pruning)
+    assert [(f.path, f.status, f.rows_loaded) for f in result.files] == [
+        ("landing/transactions/b.csv", "unchanged", 0),
+        ("landing/transactions/orders.csv", "loaded", 1),
+    ]
+    assert state() == (
+        [("O1", "landing/transactions/orders.csv")],
+        [("landing/transactions/a.csv", False), ("landing/transactions/orders.csv", True)],
+    )
+
+
+def test_fixing_the_mapping_loads_the_rows_it_had_quarantined(tmp_path: Path) -> None:
+    write(tmp_path / "landing/transactions/till.csv", GOOD.replace("2026-10-01", "01/10/2026"))
+    first = load(tmp_path, mapping(tmp_path, DEMO_MAPPING))
+    assert [(f.rows_loaded, f.rows_quarantined) for f in first.files] == [(0, 1)]
+    fixed = mapping(tmp_path, DEMO_MAPPING + '        timestamp_format: "%d/%m/%Y %H:%M:%S"\n')
+    second = load(tmp_path, fixed)
+    assert [(f.status, f.rows_loaded, f.rows_quarantined) for f in second.files] == [
+        ("reloaded", 1, 0)
+    ]
+    assert rows(tmp_path, "select order_ts from raw.transactions") == [
+        (datetime(2026, 10, 1, 10, 0),)
+    ]
+    assert rows(tmp_path, "select count(*) from raw.quarantine") == [(0,)]
+    assert [f.status for f in load(tmp_path, fixed).files] == ["unchanged"]
+
+
+def test_a_small_file_wholly_rejected_is_named_though_its_source_is_mostly_clean(
+    tmp_path: Path,
+) -> None:
+    lines = GOOD.splitlines()[1]
+    write(
+        tmp_path / "landing/transactions/history.csv",
+        DEMO_HEADER + "\n" + "\n".join(lines.replace("O1,", f"O{n},") for n in range(100)) + "\n",
+    )
+    write(tmp_path / "landing/transactions/today.csv", GOOD.replace("2026-10-01", "01/10/2026"))
+    load(tmp_path, mapping(tmp_path, DEMO_MAPPING))
+    warehouse = tmp_path / "warehouse.duckdb"
+    (cause,) = quarantine_causes(warehouse, max_share=0.05, max_file_share=0.5)
+    assert cause.startswith(
+        "1.0% of the transactions rows were quarantined (1 of 101; limits 5% of a source, "
+        "50% of a file) in landing/transactions/today.csv (1 of 1); top reasons: "
+        "unparsable order_ts (1, e.g. '01/10/2026 10:00:00')."
+    ), cause
+    assert quarantine_causes(warehouse, max_share=0.05, max_file_share=1.0) == []
 
 
 def test_latest_file_wins_on_the_natural_key(tmp_path: Path) -> None:

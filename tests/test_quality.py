@@ -117,11 +117,16 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
     assert f"check gx_load_quality on {LOAD_QUALITY_ASSET} failed" in text, text
     # The message names the expectation, the limit, and the failing row with its source,
     # observed share and the reason behind it.
+    row_text = (
+        r"failing rows e\.g\. \(source=transactions, "
+        r"rows_read=(\d+), rows_accounted=(\d+), quarantine_share=([0-9.]+), "
+        r"worst_file_quarantine_share=0\.9, "
+        r"worst_file_path=landing/transactions/transactions_late_export\.csv, "
+        r"top_reasons=unparsable order_ts '20/10/2026 10:00:00' \(360\)\)"
+    )
     failing = re.search(
         r"critical: expect_column_values_to_be_between on quarantine_share: "
-        r"expected 0(?:\.0)? to ([0-9.]+), failing rows e\.g\. \(source=transactions, "
-        r"rows_read=(\d+), rows_accounted=(\d+), quarantine_share=([0-9.]+), "
-        r"top_reasons=unparsable order_ts '20/10/2026 10:00:00' \(360\)\)",
+        r"expected 0(?:\.0)? to ([0-9.]+), " + row_text,
         text,
     )
     assert failing, text
@@ -129,6 +134,13 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
     assert float(limit) == PARAMETERS["max_quarantine_share"]
     assert int(rows_read) == int(accounted) == good.report.rows["transactions"] + 400
     assert float(observed) == pytest.approx(share, abs=5e-5)  # as printed
+    # The file itself is 90 % rejected: above the limit for one file as well.
+    worst = re.search(
+        r"critical: expect_column_values_to_be_between on worst_file_quarantine_share: "
+        r"expected 0(?:\.0)? to ([0-9.]+), " + row_text,
+        text,
+    )
+    assert worst and float(worst.group(1)) == PARAMETERS["max_file_quarantine_share"], text
     (evaluation,) = [
         e.event_specific_data
         for e in failed.all_events
@@ -140,6 +152,7 @@ def test_failed_expectation_keeps_the_published_version_until_the_file_is_fixed(
         r
         for r in evaluation.metadata["results"].value
         if r["expectation"] == "expect_column_values_to_be_between"
+        and r["column"] == "quarantine_share"
     ]
     (row,) = result["failing_rows"]
     assert row["source"] == "transactions"

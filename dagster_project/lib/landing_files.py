@@ -8,7 +8,7 @@ import glob
 import hashlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -83,3 +83,12 @@ def fingerprint(con: duckdb.DuckDBPyConnection, path: str) -> Fingerprint:
             last = chunk[-1:]
     counted = None if path.endswith(".gz") else lines + (last != b"\n")
     return Fingerprint(digest.hexdigest(), counted)
+
+
+def identity(content: Fingerprint, spec: InputSpec) -> str:
+    """What the manifest and the rows' `_file_hash` record of a file: its content as the
+    input's mapping reads it (formats, columns, encoding, filter, plausible dates...). A file
+    read under another mapping, say after its date format was fixed in sources.yml, is
+    loaded again; the input's glob and position are left out (moving it changes no row)."""
+    mapping = repr(replace(spec, number=0, path=""))
+    return hashlib.sha256(f"{content.digest}\n{mapping}".encode()).hexdigest()

@@ -201,6 +201,12 @@ class LandingFile:
         return path
 
     def _probe_columns(self) -> list[str]:
+        local = "://" not in self.read_path
+        if local and os.path.getsize(self.read_path) == 0:  # a failed export, most likely
+            raise MappingError(
+                f"{self.display} is empty (0 bytes, not even a header line): replace it with "
+                "the export it should hold, or remove it from landing."
+            )
         try:
             if self.spec.format == "csv":
                 reading.check_encoding(self.read_path, self.spec.csv, self.display, self.spec.label)
@@ -224,8 +230,7 @@ class LandingFile:
         if bad_encoding >= 2 and bad_encoding * 2 > total:
             raise MappingError(
                 f"{self.display}: {bad_encoding} of {total} lines are not valid {o.encoding}. "
-                "If the file comes from Excel or a Windows till, set "
-                f"`csv: {{encoding: cp1252}}` for {self.spec.label} in sources.yml."
+                + reading.encoding_advice(self.read_path, self.spec.label)
             )
         if total and not split.records and not bad_encoding:
             raise MappingError(

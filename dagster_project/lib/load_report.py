@@ -13,20 +13,22 @@ from pathlib import Path
 import duckdb
 
 
-def quarantine_causes(warehouse: Path, max_share: float) -> list[str]:
+def quarantine_causes(warehouse: Path, max_share: float, max_file_share: float) -> list[str]:
     """One sentence per source whose present files have more than `max_share` of their rows
-    quarantined; empty when the warehouse cannot be read (the run's own errors then speak)."""
+    quarantined, or one file more than `max_file_share` of its own; empty when the warehouse
+    cannot be read (the run's own errors then speak)."""
     if not warehouse.exists():
         return []
     try:
         with _connect(warehouse) as con:
             return [
-                _describe(con, source, int(read), int(quarantined), max_share)
+                _describe(con, source, int(read), int(quarantined), (max_share, max_file_share))
                 for source, read, quarantined in con.execute(
                     "select source, sum(rows_read), sum(rows_quarantined) from raw.load_manifest "
                     "where is_present group by source "
-                    "having sum(rows_quarantined) > ? * sum(rows_read) order by source",
-                    [max_share],
+                    "having sum(rows_quarantined) > ? * sum(rows_read) "
+                    "or max(rows_quarantined / nullif(rows_read, 0)) > ? order by source",
+                    [max_share, max_file_share],
                 ).fetchall()
             ]
     except duckdb.Error:
@@ -42,7 +44,11 @@ def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _describe(
-    con: duckdb.DuckDBPyConnection, source: str, read: int, quarantined: int, max_share: float
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    read: int,
+    quarantined: int,
+    limits: tuple[float, float],
 ) -> str:
     files = con.execute(
         "select file_path, rows_quarantined, rows_read from raw.load_manifest "
@@ -64,8 +70,10 @@ def _describe(
         f"{kind} ({count}{', e.g. ' + example if example else ''})"
         for kind, count, example in reasons
     )
+    max_share, max_file_share = limits
     return (
         f"{quarantined / read:.1%} of the {source} rows were quarantined ({quarantined} of "
-        f"{read}, limit {max_share:.0%}) in {in_files}; top reasons: {top}. The rows and "
-        "their reasons are in raw.quarantine: fix the files or sources.yml and run again."
+        f"{read}; limits {max_share:.0%} of a source, {max_file_share:.0%} of a file) in "
+        f"{in_files}; top reasons: {top}. The rows and their reasons are in raw.quarantine: "
+        "fix the files or sources.yml and run again."
     )

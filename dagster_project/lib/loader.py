@@ -22,7 +22,7 @@ import duckdb
 
 from . import accepted_values, file_stage, manifest
 from .canonical import SOURCES
-from .landing_files import display_path, fingerprint, list_files
+from .landing_files import display_path, fingerprint, identity, list_files
 from .landing_scan import LandingFile
 from .manifest import FileLoad, SourceLoad, ensure_schema
 from .mapping_sql import MappedColumns, map_columns
@@ -59,30 +59,39 @@ def load_source(
             "Put order exports there, or fix `path` in sources.yml; transactions are required."
         )
     known = manifest.known_files(con, name)
+    listed = {display_path(p, data_root) for _, p in files}
+    prune = bool(config and config.prune_removed_files)
+    # A known file's rows are in raw unless it left landing under prune_removed_files
+    # (its rows went with it), and stay there after this load unless it has left now.
+    in_raw = {path for path, k in known.items() if k.present or not prune}
+    kept = {path for path in in_raw if path in listed or not prune}
+    contents_kept = {known[path].digest for path in kept}
     plans: list[tuple[InputSpec, LandingFile, MappedColumns, FileLoad]] = []
-    seen_hashes = {h for h, _ in known.values()}
+    back: list[str] = []  # files back in landing whose rows raw kept
     for spec, path in files:
         display = display_path(path, data_root)
         content = fingerprint(con, path)
+        digest = identity(content, spec)
         previous = known.get(display)
-        if previous and previous[0] == content.digest:
-            result.files.append(FileLoad(display, content.digest, "unchanged"))
+        if previous and display in in_raw and previous.digest == digest:
+            result.files.append(FileLoad(display, digest, "unchanged"))
+            if not previous.present:
+                back.append(display)
             continue
-        if content.digest in seen_hashes and not previous:
-            result.files.append(FileLoad(display, content.digest, "same_content_as_other"))
+        if not previous and digest in contents_kept:
+            result.files.append(FileLoad(display, digest, "same_content_as_other"))
             continue
-        seen_hashes.add(content.digest)
+        contents_kept.add(digest)
         status = "reloaded" if previous else "loaded"
         landing = LandingFile(con, spec, path, display, data_root / "tmp", content.lines)
         # The mapping is checked on every file before any row is read.
         mapped = map_columns(con, spec, display, landing.columns, landing.shape())
-        plans.append((spec, landing, mapped, FileLoad(display, content.digest, status)))
-        result.files.append(plans[-1][3])  # counts are filled in when it loads
+        load = FileLoad(display, digest, status)
+        plans.append((spec, landing, mapped, load))
+        result.files.append(load)  # counts are filled in when it loads
 
-    listed = {display_path(p, data_root) for _, p in files}
     gone = [p for p in known if p not in listed]
-    removed = [p for p in gone if known[p][1]]  # newly gone since the last load
-    prune = bool(config and config.prune_removed_files)
+    removed = [p for p in gone if known[p].present]  # newly gone since the last load
     source = SOURCES[name]
     stage = file_stage.SourceStage(con, source)
     try:
@@ -110,7 +119,9 @@ def load_source(
             for display in gone if prune else removed:
                 if prune:
                     manifest.forget_file(con, name, display)
-                manifest.mark_absent(con, name, display)
+                manifest.mark_present(con, name, display, False)
+            for display in back:
+                manifest.mark_present(con, name, display, True)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

@@ -19,7 +19,9 @@ class FileLoad:
 
     path: str
     file_hash: str
-    status: str  # loaded | reloaded (content changed) | unchanged | same_content_as_other
+    status: (
+        str  # loaded | reloaded (content or mapping changed) | unchanged | same_content_as_other
+    )
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -79,12 +81,20 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     accepted_values.ensure_table(con)
 
 
-def known_files(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[str, bool]]:
-    """File path -> (content hash, still present) for every file a load of `source` saw."""
+@dataclass(frozen=True)
+class KnownFile:
+    """A file an earlier load of the source saw, as its manifest line tells it."""
+
+    digest: str  # of its content and the mapping that read it (`landing_files.identity`)
+    present: bool  # in landing at the last load
+
+
+def known_files(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, KnownFile]:
+    """File path -> what the manifest knows of it, for every file a load of `source` saw."""
     rows = con.execute(
         "select file_path, file_hash, is_present from raw.load_manifest where source = ?", [source]
     ).fetchall()
-    return {path: (digest, present) for path, digest, present in rows}
+    return {path: KnownFile(digest, present) for path, digest, present in rows}
 
 
 def forget_file(con: duckdb.DuckDBPyConnection, source: str, path: str) -> None:
@@ -93,10 +103,10 @@ def forget_file(con: duckdb.DuckDBPyConnection, source: str, path: str) -> None:
     con.execute("delete from raw.quarantine where source = ? and file_path = ?", [source, path])
 
 
-def mark_absent(con: duckdb.DuckDBPyConnection, source: str, path: str) -> None:
+def mark_present(con: duckdb.DuckDBPyConnection, source: str, path: str, present: bool) -> None:
     con.execute(
-        "update raw.load_manifest set is_present = false where source = ? and file_path = ?",
-        [source, path],
+        "update raw.load_manifest set is_present = ? where source = ? and file_path = ?",
+        [present, source, path],
     )
 
 

@@ -176,9 +176,24 @@ def check_encoding(path: str, options: CsvOptions, display: str, label: str) -> 
     if bad and (bad[0] == 1 or len(bad) * 2 > total):
         raise MappingError(
             f"{display}: {len(bad)} of the first {total} lines (line {bad[0]} first) are not "
-            f"valid {options.encoding}. If the file comes from Excel or a Windows till, set "
-            f"`csv: {{encoding: cp1252}}` for {label} in sources.yml."
+            f"valid {options.encoding}. {encoding_advice(path, label)}"
         )
+
+
+def encoding_advice(path: str, label: str) -> str:
+    """What to set for a file the declared encoding cannot read: UTF-16 (a byte order mark,
+    or a NUL byte beside most characters: Excel's "Unicode text"), else Windows' cp1252."""
+    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") * 4 > len(head):
+        return (
+            'It looks like UTF-16 (Excel\'s "Unicode text"): set '
+            f"`csv: {{encoding: utf-16}}` for {label} in sources.yml."
+        )
+    return (
+        "If the file comes from Excel or a Windows till, set "
+        f"`csv: {{encoding: cp1252}}` for {label} in sources.yml."
+    )
 
 
 def split(path: str, options: CsvOptions, width: int, clean_path: Path) -> SplitFile:

@@ -1,6 +1,7 @@
 -- Per source, what the loads made of the landing files still present: rows read, loaded,
--- quarantined, dropped as duplicates or filtered out, the share rejected, and the most
--- frequent rejection reasons. The load_quality suite blocks publication on it.
+-- quarantined, dropped as duplicates or filtered out, the share rejected (of the source and
+-- of its worst file: a small file wholly rejected is lost in a large source's share), and
+-- the most frequent rejection reasons. The load_quality suite blocks publication on it.
 with manifest as (
     select * from {{ source('raw', 'load_manifest') }}
     where is_present
@@ -22,6 +23,18 @@ files as (
         max(loaded_at) as last_loaded_at
     from manifest
     group by source
+),
+
+file_shares as (
+    select
+        source,
+        file_path,
+        rows_quarantined / rows_read as quarantine_share,
+        row_number() over (
+            partition by source order by rows_quarantined / rows_read desc, file_path
+        ) as worst_first
+    from manifest
+    where rows_read > 0
 ),
 
 reason_counts as (
@@ -60,10 +73,13 @@ final as (
         files.rows_loaded + files.rows_quarantined + files.rows_duplicate + files.rows_filtered
             as rows_accounted,
         coalesce(files.rows_quarantined / nullif(files.rows_read, 0), 0) as quarantine_share,
+        coalesce(worst.quarantine_share, 0) as worst_file_quarantine_share,
+        worst.file_path as worst_file_path,
         reasons.top_reasons,
         files.last_loaded_at
     from files
     left join reasons on files.source = reasons.source
+    left join file_shares as worst on files.source = worst.source and worst.worst_first = 1
 )
 
 select * from final

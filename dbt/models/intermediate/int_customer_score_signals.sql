@@ -47,8 +47,9 @@ rfm_dimensions as (
         'frequency' as signal,
         frequency as raw_value,
         f_score as dimension_score,
-        {{ dbt.concat([as_text('frequency'), "' orders " ~ lookback_words ~ " (F='",
-            as_text('f_score'), "')'"]) }} as reason
+        {{ dbt.concat([as_text('frequency'),
+            "case when frequency = 1 then ' order ' else ' orders ' end",
+            "'" ~ lookback_words ~ " (F='", as_text('f_score'), "')'"]) }} as reason
     from rfm
     union all
     select

@@ -100,7 +100,8 @@ def test_write_offs_lead_the_reminder_list(payers: pd.DataFrame) -> None:
 
 
 def test_the_reminder_list_is_published_in_priority_order(demo_run: PipelineRun) -> None:
-    """Read by a BI client in another process: band first, then overdue amount x days."""
+    """Read by a BI client in another process: customers with money overdue first, then
+    band, then overdue amount x days."""
     out = subprocess.run(
         [sys.executable, "-c", READER, str(demo_run.layout.published_db)],
         capture_output=True,
@@ -112,16 +113,24 @@ def test_the_reminder_list_is_published_in_priority_order(demo_run: PipelineRun)
     rows = published["rows"]
     expected = read(
         demo_run.layout.warehouse,
-        "select customer_id, payment_risk_priority as priority, overdue_amount_days"
-        " from marts.customer_payment_risk"
+        "select customer_id, payment_risk_priority as priority, overdue_amount_days,"
+        " overdue_amount from marts.customer_payment_risk"
         " where overdue_amount > 0 or payment_risk_band <> 'low'"
-        " order by priority, overdue_amount_days desc, overdue_amount desc, customer_id",
+        " order by overdue_amount = 0, priority, overdue_amount_days desc, overdue_amount desc,"
+        " customer_id",
     )
     assert [r[1] for r in rows] == expected.customer_id.tolist()
     assert [int(r[0]) for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0][2] in ("collections", "high") and len(rows) >= 20
-    actions = {r[2]: r[4] for r in rows}
-    assert actions["watch"] == "call before the next order"
+    # Nobody with nothing overdue comes before somebody with money to chase.
+    owing = (expected.overdue_amount > 0).tolist()
+    assert owing == sorted(owing, reverse=True) and any(owing) and not all(owing)
+    # A band's action fits what is owed now: with nothing overdue, nothing to hand over.
+    bands = pd.read_csv(settings.DBT_PROJECT_DIR / "seeds" / "payment_risk_bands.csv")
+    bands = bands.set_index("payment_risk_band")
+    for row, owed in zip(rows, owing, strict=True):
+        column = "recommended_payment_action" if owed else "action_when_nothing_overdue"
+        assert row[4] == bands.loc[row[2], column], row
     scores_total, segments_total = (float(x) for x in published["overdue"])
     assert scores_total == pytest.approx(segments_total) and scores_total > 0
 

@@ -51,7 +51,10 @@ final as (
         scores.payment_risk_score,
         bands.payment_risk_band,
         bands.priority as payment_risk_priority,
-        bands.recommended_payment_action,
+        case
+            when facts.overdue_amount > 0 then bands.recommended_payment_action
+            else bands.action_when_nothing_overdue
+        end as recommended_payment_action,
         coalesce(reasons.payment_risk_reasons, 'pays on time, nothing overdue')
             as payment_risk_reasons,
         {{ scoring_date() }} as scoring_date

@@ -1,6 +1,7 @@
 -- The reminder list a credit controller works from: the customers who owe an overdue
--- amount or whose payment-risk band is above low, most urgent first (band priority, then
--- overdue amount x days overdue). priority_rank is the order to work in; names and
+-- amount or whose payment-risk band is above low, most urgent first: those with money
+-- overdue before those without (there is nothing to chase there yet), then band priority,
+-- then overdue amount x days overdue. priority_rank is the order to work in; names and
 -- contact details are in the CRM under customer_id.
 with risk as (
     select * from {{ ref('customer_payment_risk') }}
@@ -15,6 +16,7 @@ final as (
     select
         row_number() over (
             order by
+                case when listed.overdue_amount > 0 then 0 else 1 end asc,
                 listed.payment_risk_priority asc,
                 listed.overdue_amount_days desc,
                 listed.overdue_amount desc,

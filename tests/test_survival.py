@@ -42,6 +42,21 @@ def test_kaplan_meier_matches_the_hand_computed_curve() -> None:
     assert marketplace["median_survival_days"] == pytest.approx(120)
 
 
+def test_survival_beyond_the_observable_lifetime_is_unknown_not_flat() -> None:
+    """A loss shows churn_days after the last order: with 865 days of history and churn_days
+    365, none can be seen after a lifetime of 500 days, so S(730) is unknown although a
+    customer is still observed there (it would stay at its last value, as if nobody ever
+    left later); with 400 days of history, none after 35 days."""
+    data = _customers().assign(second_channel=None, observable_lifetime_days=500.0)
+    table = survival_by_channel(data)
+    store = table[(table["channel_of"] == "first") & (table["channel"] == "store")].iloc[0]
+    assert store["survival_365d"] == pytest.approx(5 / 12) and pd.isna(store["survival_730d"])
+    assert store["at_risk_730d"] == 1
+    early = survival_by_group(data, "first_channel", horizons=(30, 90), observable=35)
+    assert list(early["survival_30d"]) == [1.0, 1.0]
+    assert early["survival_90d"].isna().all()
+
+
 def test_log_rank_matches_the_hand_computed_statistic() -> None:
     data = _customers()
     # Sum over event times of observed - expected store losses, and its variance.

@@ -38,11 +38,13 @@ def survival_by_group(
     duration_column: str = "lifetime_days",
     event_column: str = "is_lost",
     horizons: Sequence[int] = HORIZONS,
+    observable: float | None = None,
 ) -> pd.DataFrame:
     """One row per value of `group_column`: customers, lost, S(t) and customers at risk at
-    each horizon (S(t) is null once nobody is at risk any more), median survival in days
-    (null while the curve stays above one half), and the log-rank test across the groups
-    (the same statistic and p-value on every row; null with fewer than two groups)."""
+    each horizon (S(t) is null once nobody is at risk any more, or beyond `observable`, the
+    longest duration at which an event can be seen), median survival in days (null while
+    the curve stays above one half), and the log-rank test across the groups (the same
+    statistic and p-value on every row; null with fewer than two groups)."""
     data = customers.dropna(subset=[group_column])
     durations = data[duration_column].astype(float)
     events = data[event_column].astype(bool)
@@ -66,7 +68,8 @@ def survival_by_group(
             for horizon in horizons:
                 at_risk = int((part[duration_column] >= horizon).sum())
                 survival = float(fitter.survival_function_at_times(horizon).iloc[0])
-                row[f"survival_{horizon}d"] = survival if at_risk else None
+                seen = at_risk and (observable is None or horizon <= observable)
+                row[f"survival_{horizon}d"] = survival if seen else None
                 row[f"at_risk_{horizon}d"] = at_risk
             rows.append(row)
     # Typed columns even without any customer (a date before the first order), so the table
@@ -83,10 +86,14 @@ def survival_by_group(
 
 
 def survival_by_channel(customers: pd.DataFrame) -> pd.DataFrame:
-    """Curves by the channel of the first order and, for repeat buyers, of the second."""
+    """Curves by the channel of the first order and, for repeat buyers, of the second, up
+    to the longest lifetime at which a loss can be seen (`observable_lifetime_days`)."""
+    observable = None
+    if "observable_lifetime_days" in customers and len(customers):
+        observable = float(customers["observable_lifetime_days"].min())
     parts = []
     for order, column in (("first", "first_channel"), ("second", "second_channel")):
-        table = survival_by_group(customers, column)
+        table = survival_by_group(customers, column, observable=observable)
         table.insert(0, "channel_of", order)
         parts.append(table)
     return pd.concat(parts, ignore_index=True)

@@ -1,8 +1,12 @@
 -- The features of the survival-by-channel model, one row per customer with a counted order
 -- before the scoring date: first and last counted order, the channels of the first and
 -- second counted orders, and whether the customer is lost (no counted order for var
--- churn_days before the scoring date). A lost customer's lifetime ends at the last order;
--- a customer not lost is censored at the scoring date.
+-- churn_days before the scoring date). The lifetime runs from the first order to the last:
+-- a lost customer's ends there, a customer not lost is censored there (their last order
+-- is all that is known: censored at the scoring date, a customer who will turn out lost
+-- with that same last order would count as surviving past it; and with history shorter
+-- than churn_days plus a horizon, nobody could be seen lost beyond it, so the curve stayed
+-- flat there instead of ending).
 with orders as (
     select * from {{ ref('int_orders') }}
     where is_counted
@@ -36,6 +40,15 @@ summary as (
     group by customer_id
 ),
 
+history as (
+    -- A loss shows churn_days after the last order: none is seen at a lifetime longer
+    -- than the history less churn_days.
+    select
+        {{ dbt.datediff('min(first_order_date)', scoring_date(), 'day') }}
+        - {{ var('churn_days') }} as observable_lifetime_days
+    from summary
+),
+
 final as (
     select
         customer_id,
@@ -46,15 +59,11 @@ final as (
         second_channel,
         {{ dbt.datediff('last_order_date', scoring_date(), 'day') }}
         >= {{ var('churn_days') }} as is_lost,
-        case
-            when
-                {{ dbt.datediff('last_order_date', scoring_date(), 'day') }}
-                >= {{ var('churn_days') }}
-                then {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }}
-            else {{ dbt.datediff('first_order_date', scoring_date(), 'day') }}
-        end as lifetime_days,
+        {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as lifetime_days,
+        history.observable_lifetime_days,
         {{ scoring_date() }} as scoring_date
     from summary
+    cross join history
 )
 
 select * from final

@@ -25,7 +25,7 @@ def test_campaign_performance_adds_up_for_every_campaign(published, demo_run) ->
         " sum(margin_after_advertising), sum(incremental_margin), min(scoring_date)"
         " from campaign_performance group by 1, 2"
     ).fetchall()
-    assert {kind for _, kind, *_ in rows} == {"segment", "group"}
+    assert {kind for _, kind, *_ in rows} == {"campaign", "segment", "group"}
     assert len({campaign for campaign, *_ in rows}) >= 15
     with duckdb.connect(str(demo_run.layout.warehouse), read_only=True) as con:
         campaigns = dict(
@@ -50,7 +50,32 @@ def test_campaign_performance_adds_up_for_every_campaign(published, demo_run) ->
         assert cost == pytest.approx(float(per_contact) * sent + float(fixed))
         assert after == pytest.approx(margin - cost)
         assert scoring_date == SCORING_DATE
-    assert all(found == {"segment", "group"} for found in kinds.values())
+    assert all(found == {"campaign", "segment", "group"} for found in kinds.values())
+
+
+def test_each_campaign_has_one_verdict_against_its_whole_control_group(published) -> None:
+    """The whole campaign's row: its contacts and cost are those of its cuts, and where it
+    held out enough control customers its margin is the uplift's, whatever its cuts say."""
+    whole = published.execute(
+        "select campaign_id, contacts, cost, margin, control_customers, uplift,"
+        " contacted_customers, margin_per_response, economics_basis, incremental_margin,"
+        " margin_after_advertising from campaign_performance where audience_kind = 'campaign'"
+        " and audience = 'all' order by campaign_id"
+    ).df()
+    cuts = published.execute(
+        "select campaign_id, sum(contacts) as contacts, sum(cost) as cost, sum(margin) as margin"
+        " from campaign_performance where audience_kind = 'segment' group by 1 order by 1"
+    ).df()
+    assert whole.campaign_id.tolist() == cuts.campaign_id.tolist()
+    assert whole.contacts.tolist() == cuts.contacts.tolist()
+    assert whole.cost.tolist() == pytest.approx(cuts.cost.tolist())
+    assert [float(m) for m in whole.margin] == pytest.approx([float(m) for m in cuts.margin])
+    controlled = whole[whole.control_customers >= 30]
+    assert len(controlled) >= 2
+    assert (controlled.economics_basis == "control_group_uplift").all()
+    expected = controlled.uplift * controlled.contacted_customers * controlled.margin_per_response
+    assert controlled.incremental_margin.tolist() == pytest.approx(expected.tolist())
+    assert (whole.margin_after_advertising < 0).any()  # not every campaign pays
 
 
 def test_campaigns_by_predictive_group_use_the_groups_of_the_customers(published, demo_run) -> None:
@@ -112,9 +137,9 @@ def test_reminders_answer_less_than_first_contacts(published) -> None:
 
 
 def test_recommended_contacts_stop_before_the_first_rank_that_loses(published) -> None:
-    """Per segment and per group: recommended_contacts is the last rank of the unbroken
-    run of profitable ranks from rank 1, recomputed here from the published margins; both
-    cuts count the same contacts."""
+    """For every contact, per segment and per group: recommended_contacts is the last rank
+    of the unbroken run of profitable ranks from rank 1, recomputed here from the published
+    margins; each cut counts every contact."""
     rows = published.execute(
         "select audience_kind, audience, contact_rank, margin, cost,"
         " marginal_margin_after_advertising, recommended_contacts, contacts"
@@ -123,7 +148,8 @@ def test_recommended_contacts_stop_before_the_first_rank_that_loses(published) -
     audiences: dict[tuple[str, str], list[tuple]] = {}
     for kind, audience, *rest in rows:
         audiences.setdefault((kind, audience), []).append(tuple(rest))
-    assert {kind for kind, _ in audiences} == {"segment", "group"}
+    assert {kind for kind, _ in audiences} == {"campaign", "segment", "group"}
+    assert {audience for kind, audience in audiences if kind == "campaign"} == {"all"}
     recommendations = set()
     for ranks in audiences.values():
         expected = 0
@@ -136,9 +162,9 @@ def test_recommended_contacts_stop_before_the_first_rank_that_loses(published) -
     assert len(recommendations) >= 2  # audiences differ in how often they pay
     contacts = {
         kind: sum(r[-1] for (k, _), ranks in audiences.items() if k == kind for r in ranks)
-        for kind in ("segment", "group")
+        for kind in ("campaign", "segment", "group")
     }
-    assert contacts["segment"] == contacts["group"] > 0
+    assert contacts["campaign"] == contacts["segment"] == contacts["group"] > 0
 
 
 def test_segments_respond_differently(published) -> None:

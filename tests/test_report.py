@@ -317,7 +317,7 @@ def test_optional_sections_appear_only_when_their_table_is_published(tmp_path: P
     assert sections["churn"].figure.data[0].x.tolist() == [0.1, 0.7, 0.95]
     campaigns = sections["campaigns"]
     assert isinstance(campaigns, report.Skipped)
-    assert "lacks the expected columns audience_kind, margin, cost" in campaigns.reason
+    assert "lacks the expected columns audience_kind, incremental_margin, cost" in campaigns.reason
     assert isinstance(sections["predictive_groups"], report.Skipped)
     page = report.render(published_db)
     assert "Survival: share still buying by first channel" in page

@@ -40,7 +40,7 @@ SURVIVAL_COLUMNS = {
 OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
     "predictive_group_forecast": ("predictive_group", "customers", "expected_revenue"),
     "customer_predictions": ("churn_probability",),
-    "campaign_performance": ("campaign_id", "audience_kind", "margin", "cost"),
+    "campaign_performance": ("campaign_id", "audience_kind", "incremental_margin", "cost"),
     "survival_by_first_channel": ("channel_of", "channel", *SURVIVAL_COLUMNS.values()),
 }
 
@@ -375,20 +375,23 @@ def campaign_economics(con: duckdb.DuckDBPyConnection) -> Chart | Skipped:
     reason = _missing(con, table, OPTIONAL_TABLES[table])
     if reason:
         return Skipped("campaigns", title, reason)
-    # The segment rows of a campaign add up to the whole campaign (each contact once).
+    # The whole campaign's row: its incremental margin is measured against the campaign's
+    # whole control group, where a cut by segment may be too thin for one.
     data = _frame(
         con,
-        f"select campaign_id, sum(margin) as margin, sum(cost) as cost from {qi(table)} "
-        "where audience_kind = 'segment' group by campaign_id order by campaign_id",
+        f"select campaign_id, incremental_margin as margin, cost from {qi(table)} "
+        "where audience_kind = 'campaign' order by campaign_id",
     )
     figure = go.Figure()
-    figure.add_bar(x=data["campaign_id"].astype(str), y=data["margin"], name="margin")
+    figure.add_bar(x=data["campaign_id"].astype(str), y=data["margin"], name="margin earned")
     figure.add_bar(x=data["campaign_id"].astype(str), y=data["cost"], name="cost")
     return Chart(
         "campaigns",
         title,
-        "For each campaign, the margin of the orders its contacts brought next to what the "
-        "contacts cost: a campaign pays when its first bar is taller than its second.",
+        "For each campaign, the margin it earned beyond what its customers would have bought "
+        "anyway (against its control group when it held one out; else the margin of the "
+        "orders its contacts brought, an upper bound) next to what the contacts cost: a "
+        "campaign pays when its first bar is taller than its second.",
         _layout(figure),
     )
 

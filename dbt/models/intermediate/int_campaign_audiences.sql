@@ -1,5 +1,7 @@
--- Who a campaign spoke to, in the two ways marketing cuts its base: one row per customer a
--- campaign selected (contacted or held out) and audience_kind.
+-- Who a campaign spoke to, whole and in the two ways marketing cuts its base: one row per
+-- customer a campaign selected (contacted or held out) and audience_kind.
+-- - campaign: everyone the campaign selected (audience 'all'): one answer per campaign,
+--   against its whole control group, where the cuts below may each be too thin for one.
 -- - segment: the RFM segment as of the campaign's start (int_campaign_audience_segments).
 -- - group: the predictive group (A, B, C...) the customer was in when the campaign
 --   started: the groups of the latest scoring date on or before the campaign's start in
@@ -64,6 +66,15 @@ final as (
         customer_id,
         'segment' as audience_kind,
         segment as audience,
+        campaign_start_date as audience_as_of,
+        true as is_audience_known_at_contact
+    from segments
+    union all
+    select
+        campaign_id,
+        customer_id,
+        'campaign' as audience_kind,
+        'all' as audience,
         campaign_start_date as audience_as_of,
         true as is_audience_known_at_contact
     from segments

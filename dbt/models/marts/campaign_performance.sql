@@ -1,7 +1,7 @@
--- What each campaign earned after its cost, per audience: per segment (RFM segment as of
--- the campaign's start) and per predictive group (the group the customer was in when the
--- campaign started, see int_campaign_audiences); audience_kind says which, and every
--- contact is counted once per kind. Margin = attributed net revenue x var
+-- What each campaign earned after its cost, per audience: the whole campaign, per segment
+-- (RFM segment as of the campaign's start) and per predictive group (the group the
+-- customer was in when the campaign started, see int_campaign_audiences); audience_kind
+-- says which, and every contact is counted once per kind. Margin = attributed net revenue x var
 -- gross_margin_rate; cost = cost_per_contact x contacts + the audience's share (by
 -- contacts) of the fixed cost. Where the campaign held out a control group of at least var
 -- uplift_min_control_customers customers in the audience, the margin counted is the

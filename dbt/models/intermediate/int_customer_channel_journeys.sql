@@ -51,15 +51,17 @@ history as (
 
 final as (
     select
-        customer_id,
-        first_order_date,
-        last_order_date,
-        orders_total,
-        first_channel,
-        second_channel,
-        {{ dbt.datediff('last_order_date', scoring_date(), 'day') }}
+        summary.customer_id,
+        summary.first_order_date,
+        summary.last_order_date,
+        summary.orders_total,
+        summary.first_channel,
+        summary.second_channel,
+        {{ dbt.datediff('summary.last_order_date', scoring_date(), 'day') }}
         >= {{ var('churn_days') }} as is_lost,
-        {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as lifetime_days,
+        {{ dbt.datediff(
+            'summary.first_order_date', 'summary.last_order_date', 'day'
+        ) }} as lifetime_days,
         history.observable_lifetime_days,
         {{ scoring_date() }} as scoring_date
     from summary

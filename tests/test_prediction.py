@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from conftest import SCORING_DATE, PipelineRun
 from test_customer_value import mbgnbd_expected_orders
 
@@ -168,6 +169,22 @@ def test_backtest_numbers_recomputed_from_the_orders(demo_run: PipelineRun) -> N
         np.mean(np.abs(predicted - actual.holdout.to_numpy(float))), rel=1e-4
     )
     assert fitted["model_mean_absolute_error"] == pytest.approx(model.mean_absolute_error, abs=1e-4)
+
+
+def test_the_backtest_is_published_for_bi(demo_run: PipelineRun) -> None:
+    """An analyst reads how far to trust the predictions from the published file."""
+    fitted = query(demo_run, "select * from predictions.model_backtest order by model")
+    engine = sa.create_engine(
+        f"duckdb:///{demo_run.layout.published_db}", connect_args={"read_only": True}
+    )
+    with engine.connect() as conn:
+        published = pd.read_sql("select * from prediction_backtest order by predictor", conn)
+    assert published.predictor.tolist() == fitted.model.tolist() == ["mbgnbd", cv.BASELINE]
+    assert published.scoring_date.tolist() == [SCORING_DATE] * 2
+    for column in ("customers", "mean_absolute_error", "actual_orders", "brier_p_order"):
+        assert published[column].tolist() == pytest.approx(fitted[column].tolist()), column
+    model, naive = published.mean_absolute_error
+    assert published.beats_baseline.tolist() == [model < naive, False]
 
 
 def test_a_fit_that_did_not_converge_blocks_with_an_error() -> None:

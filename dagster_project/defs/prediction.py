@@ -194,6 +194,20 @@ def customer_value(
     yield from _fit_checks(model, reason)
 
 
+# predictions.model_backtest, created before anything is fitted so that dbt's source
+# (prediction_backtest, published) exists from the first run, fit or no fit.
+BACKTEST_TABLE = """
+create table if not exists predictions.model_backtest (
+    scoring_date date, model varchar, model_version varchar, cutoff_date date,
+    holdout_days bigint, customers bigint, mean_absolute_error double,
+    predicted_orders double, actual_orders double, share_ordered_again double,
+    mean_p_order double, brier_p_order double, mean_p_alive double,
+    mean_p_alive_ordered_again double, mean_p_alive_not_ordered double,
+    calibration_by_decile varchar, fitted_at timestamp
+)
+"""
+
+
 @dg.asset(
     key=BACKTEST,
     deps=[BACKTEST_FEATURES],
@@ -224,6 +238,9 @@ def model_backtest(
 ):
     scoring_date = date.fromisoformat(context.partition_key)
     features = _read(warehouse, BACKTEST_FEATURES, scoring_date)
+    with warehouse.connect() as con:
+        con.execute("create schema if not exists predictions")
+        con.execute(BACKTEST_TABLE)
     if features.empty:
         yield dg.MaterializeResult(
             metadata={"customers": 0, "not_fitted": "No customer ordered before the cutoff."}
@@ -259,11 +276,7 @@ def model_backtest(
         ]
     )
     with warehouse.connect() as con:
-        con.execute("create schema if not exists predictions")
         con.register("rows", rows)
-        con.execute(
-            "create table if not exists predictions.model_backtest as select * from rows limit 0"
-        )
         con.execute("begin")
         con.execute("delete from predictions.model_backtest where scoring_date = ?", [scoring_date])
         con.execute("insert into predictions.model_backtest by name select * from rows")

@@ -46,6 +46,7 @@ PUBLISHED_TABLES = {
     "customer_profiles": "marts.customer_profiles",
     "predictive_group_forecast": "marts.predictive_group_forecast",
     "predictive_group_backtest": "marts.predictive_group_backtest",
+    "prediction_backtest": "marts.prediction_backtest",
 }
 # Tables that show one scoring date: a backfill of an older date does not replace them.
 CURRENT_TABLES = (
@@ -62,6 +63,7 @@ CURRENT_TABLES = (
     "customer_profiles",
     "predictive_group_forecast",
     "predictive_group_backtest",
+    "prediction_backtest",
 )
 
 _LOG_COLUMNS = """

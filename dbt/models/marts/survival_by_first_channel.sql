@@ -1,8 +1,8 @@
 -- Which first channel brings customers who stay: Kaplan-Meier survival by the channel of
 -- the first order (channel_of = first) and, for repeat buyers, of the second order
 -- (channel_of = second), with the log-rank test across the channels of each kind.
--- Lost = no counted order for var churn_days; customers not lost are censored at the
--- scoring date.
+-- Lost = no counted order for var churn_days; customers not lost are censored at their
+-- last order (int_customer_channel_journeys).
 with curves as (
     select * from {{ ref('stg_predictions__channel_survival') }}
 ),

@@ -62,8 +62,9 @@ def two_dates(tmp_path_factory: pytest.TempPathFactory) -> TwoDates:
 
 
 def remove_a_prospect(layout: settings.DataDir) -> str:
-    """Drop from the CRM export a prospect no other file mentions: rescoring the same date
-    must drop their history row of that date too."""
+    """Drop from the CRM export a prospect no purchase, note, contact or invoice mentions
+    (those would make a guest of them; their web visits go anonymous): rescoring the same
+    date must drop their history row of that date too."""
     prospects = read(
         layout,
         "select customer_id from marts.customer_segment_history where segment = 'prospect'"
@@ -72,7 +73,7 @@ def remove_a_prospect(layout: settings.DataDir) -> str:
     others = "".join(
         path.read_text(encoding="utf-8")
         for path in layout.landing.rglob("*.csv")
-        if path.parent.name != "crm_customers"
+        if path.parent.name not in ("crm_customers", "interactions")
     )
     gone = next(c for c in sorted(prospects) if c not in others)
     (crm,) = (layout.landing / "crm_customers").glob("*.csv")

@@ -62,10 +62,13 @@ def run(scoring_date: date, demo_customers: int, full_refresh: bool = False) -> 
         # Demo files in a data directory that holds real loads would be loaded as real
         # data (same file names, so they replace the real files' rows).
         print(
-            f"No landing files in {layout.landing}: nothing new to load, scoring what the "
-            "warehouse holds (demo data are generated only in a new data directory)."
+            f"No landing files in {layout.landing}, but {layout.warehouse} holds earlier "
+            "loads: put the landing files back (a folder not mounted?) and run again. Demo "
+            "data are generated only in a new data directory.",
+            file=sys.stderr,
         )
-    elif landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
+        return 1
+    if landing_is_empty(layout) and "SCORING_SOURCES" not in os.environ:
         from .demo import generate
 
         print(

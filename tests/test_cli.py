@@ -53,16 +53,18 @@ def test_run_generates_demo_data_scores_and_prints_the_published_segments(
     log = (tmp_path / "logs/run-2026-11-01.log").read_text()
     assert "Completed successfully" in log and "Deprecat" not in log  # dbt's output, clean
 
-    # The landing folder gone (a mount missing, files archived): the next run scores what
-    # the warehouse holds and does not mix demo files into real loads.
+    # The landing folder gone (a mount missing): one message saying what to do, and no demo
+    # files mixed into real loads (they have the real files' names: they replaced their rows).
     (tmp_path / "landing").rename(tmp_path / "landing.away")
+    published = (tmp_path / "published/segments.duckdb").read_bytes()
     again = run_cli(tmp_path, "--scoring-date", "2026-11-01")
-    assert again.returncode == 0, again.stderr
-    assert "nothing new to load" in again.stdout and "generating demo" not in again.stdout
-    assert not (tmp_path / "landing").exists()
+    assert again.returncode == 1
+    assert again.stderr.startswith(f"No landing files in {tmp_path / 'landing'}, but "), again
+    assert "put the landing files back" in again.stderr and "Traceback" not in again.stderr
+    assert "generating demo" not in again.stdout and not (tmp_path / "landing").exists()
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.transactions").fetchone()[0] == raw_rows
-        assert con.execute("select count(*) from marts.customer_scores").fetchone()[0] == customers
+    assert (tmp_path / "published/segments.duckdb").read_bytes() == published
 
 
 def test_a_mapping_error_is_one_message_and_no_traceback(tmp_path: Path) -> None:

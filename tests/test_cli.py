@@ -82,3 +82,14 @@ def test_a_mapping_error_is_one_message_and_no_traceback(tmp_path: Path) -> None
         "unit_price, discount, line_amount, currency, status."
     ]
     assert not (tmp_path / "published").exists()
+
+
+def test_a_load_step_shows_the_rows_it_quarantined() -> None:
+    """`make run`'s line for a load: the table's rows, and the rows this load put aside
+    (a day's file wholly rejected must not pass unseen)."""
+    from dagster_project.progress import _Step, _summary
+
+    clean = _Step(0.0, rows_by_asset={"raw/transactions": 3204})
+    assert _summary("raw/transactions", clean) == " (3,204 rows)"
+    dirty = _Step(0.0, rows_by_asset={"raw/transactions": 3204}, quarantined=1250)
+    assert _summary("raw/transactions", dirty) == " (3,204 rows, 1,250 quarantined)"

@@ -119,9 +119,9 @@ def load_source(
             for display in gone if prune else removed:
                 if prune:
                     manifest.forget_file(con, name, display)
-                manifest.mark_present(con, name, display, False)
+                manifest.set_present(con, name, display, present=False)
             for display in back:
-                manifest.mark_present(con, name, display, True)
+                manifest.set_present(con, name, display, present=True)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

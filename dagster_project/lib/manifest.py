@@ -103,7 +103,7 @@ def forget_file(con: duckdb.DuckDBPyConnection, source: str, path: str) -> None:
     con.execute("delete from raw.quarantine where source = ? and file_path = ?", [source, path])
 
 
-def mark_present(con: duckdb.DuckDBPyConnection, source: str, path: str, present: bool) -> None:
+def set_present(con: duckdb.DuckDBPyConnection, source: str, path: str, present: bool) -> None:
     con.execute(
         "update raw.load_manifest set is_present = ? where source = ? and file_path = ?",
         [present, source, path],

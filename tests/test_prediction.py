@@ -16,7 +16,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from conftest import SCORING_DATE, PipelineRun
 from test_customer_value import mbgnbd_expected_orders
 
@@ -174,11 +173,8 @@ def test_backtest_numbers_recomputed_from_the_orders(demo_run: PipelineRun) -> N
 def test_the_backtest_is_published_for_bi(demo_run: PipelineRun) -> None:
     """An analyst reads how far to trust the predictions from the published file."""
     fitted = query(demo_run, "select * from predictions.model_backtest order by model")
-    engine = sa.create_engine(
-        f"duckdb:///{demo_run.layout.published_db}", connect_args={"read_only": True}
-    )
-    with engine.connect() as conn:
-        published = pd.read_sql("select * from prediction_backtest order by predictor", conn)
+    with duckdb.connect(str(demo_run.layout.published_db), read_only=True) as con:
+        published = con.execute("select * from prediction_backtest order by predictor").df()
     assert published.predictor.tolist() == fitted.model.tolist() == ["mbgnbd", cv.BASELINE]
     assert published.scoring_date.tolist() == [SCORING_DATE] * 2
     for column in ("customers", "mean_absolute_error", "actual_orders", "brier_p_order"):

@@ -176,7 +176,7 @@ def test_the_backtest_is_published_for_bi(demo_run: PipelineRun) -> None:
     with duckdb.connect(str(demo_run.layout.published_db), read_only=True) as con:
         published = con.execute("select * from prediction_backtest order by predictor").df()
     assert published.predictor.tolist() == fitted.model.tolist() == ["mbgnbd", cv.BASELINE]
-    assert published.scoring_date.tolist() == [SCORING_DATE] * 2
+    assert [pd.Timestamp(d).date() for d in published.scoring_date] == [SCORING_DATE] * 2
     for column in ("customers", "mean_absolute_error", "actual_orders", "brier_p_order"):
         assert published[column].tolist() == pytest.approx(fitted[column].tolist()), column
     model, naive = published.mean_absolute_error

@@ -19,9 +19,8 @@ class FileLoad:
 
     path: str
     file_hash: str
-    status: (
-        str  # loaded | reloaded (content or mapping changed) | unchanged | same_content_as_other
-    )
+    # loaded | reloaded (content or mapping changed) | unchanged | same_content_as_other
+    status: str
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0

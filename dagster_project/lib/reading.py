@@ -59,9 +59,14 @@ class SplitFile:
     rejected: list[RejectedLine] = field(default_factory=list)
 
 
+def open_bytes(path: str) -> IO[bytes]:
+    """The file's bytes, decompressed when it is gzipped."""
+    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+
+
 def open_text(path: str, encoding: str) -> IO[str]:
     """The file as text; bytes invalid in `encoding` become lone surrogates, not errors."""
-    raw = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    raw = open_bytes(path)
     return io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
 
 
@@ -183,7 +188,7 @@ def check_encoding(path: str, options: CsvOptions, display: str, label: str) -> 
 def encoding_advice(path: str, label: str) -> str:
     """What to set for a file the declared encoding cannot read: UTF-16 (a byte order mark,
     or a NUL byte beside most characters: Excel's "Unicode text"), else Windows' cp1252."""
-    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as handle:
+    with open_bytes(path) as handle:
         head = handle.read(4096)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") * 4 > len(head):
         return (
